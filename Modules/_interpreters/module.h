@@ -1,0 +1,57 @@
+/* What the source files of the _interpreters module share.
+ *
+ * _interpretersmodule.c owns the module definition and its state;
+ * crossdata.c turns objects into raw bytes any interpreter can read;
+ * queues.c implements the cross-interpreter queues and the Queue type.
+ */
+
+#ifndef Py_INTERPRETERS_MODULE_H
+#define Py_INTERPRETERS_MODULE_H
+
+#ifndef Py_BUILD_CORE_BUILTIN
+#  define Py_BUILD_CORE_MODULE 1
+#endif
+
+#include "Python.h"
+
+/* Per-interpreter state of the module.  Every interpreter that imports
+   _interpreters gets its own copy: nothing here is ever shared. */
+typedef struct {
+    /* Exceptions */
+    PyObject *InterpreterError;
+    PyObject *InterpreterNotFoundError;
+    PyObject *RunFailedError;
+    PyObject *NotShareableError;
+    PyObject *QueueError;
+    PyObject *QueueNotFoundError;
+    PyObject *QueueEmpty;
+    PyObject *QueueFull;
+
+    /* Types */
+    PyTypeObject *QueueType;
+} interpreters_state;
+
+extern struct PyModuleDef interpreters_moduledef;
+
+/* _interpretersmodule.c */
+
+/* The state of the given _interpreters module object. */
+extern interpreters_state *interpreters_get_state(PyObject *module);
+
+/* The state of the _interpreters module of the current interpreter,
+   importing the module there first if needed.  Return NULL with an
+   exception set on failure. */
+extern interpreters_state *interpreters_current_state(void);
+
+/* queues.c */
+
+/* Create the Queue type and the queue exceptions in st (st->QueueType,
+   st->Queue*), and add them and create_queue() to the module.
+   Called once per interpreter from the module's exec slot. */
+extern int queues_module_exec(PyObject *module, interpreters_state *st);
+
+/* Free every queue still alive.  Called once, when the main interpreter
+   finalizes, after every other interpreter is gone. */
+extern void queues_fini_runtime(void);
+
+#endif /* !Py_INTERPRETERS_MODULE_H */

@@ -1,0 +1,52 @@
+"""Facts the driver relies on, in one place."""
+
+import os
+import pathlib
+
+VERSION = "3.11.2"
+TARBALL = f"Python-{VERSION}.tgz"
+SHA256 = "2411c74bda5bbcfcddaf4531f66d1adc73f247f529aee981b029513aefdbf849"
+URL = f"https://www.python.org/ftp/python/{VERSION}/{TARBALL}"
+
+# The repository root: overlay files mirror the CPython tree from here.
+REPO = pathlib.Path(__file__).resolve().parent.parent
+
+# Top-level folders of the CPython tree that may hold files our patch adds.
+OVERLAY_DIRS = ("Doc", "Include", "Lib", "Misc", "Modules", "Objects",
+                "Parser", "PC", "PCbuild", "Programs", "Python", "Tools")
+
+# Edits to upstream files, applied in the order `series` lists them.
+PATCHES = REPO / "patches"
+
+# Where the tarball may already be: a directory named by the environment.
+CACHE_ENV = "CPYTHON_DOWNLOAD_CACHE"
+
+# Identity and date of the commits the driver makes, fixed so that the
+# exported patch is the same bytes on every machine.
+IDENTITY = {
+    "GIT_AUTHOR_NAME": "PEP 554 interpreters team",
+    "GIT_AUTHOR_EMAIL": "interpreters-team@example.invalid",
+    "GIT_AUTHOR_DATE": "2026-11-26T00:00:00+00:00",
+    "GIT_COMMITTER_NAME": "PEP 554 interpreters team",
+    "GIT_COMMITTER_EMAIL": "interpreters-team@example.invalid",
+    "GIT_COMMITTER_DATE": "2026-11-26T00:00:00+00:00",
+}
+
+
+def build_dir():
+    """Return the build directory (BUILD_DIR in the environment, or build/)."""
+    return pathlib.Path(os.environ.get("BUILD_DIR", REPO / "build")).resolve()
+
+
+# What `make test` runs of regrtest: our tests, and the upstream tests of
+# what the patch touches or could disturb.
+REGRTESTS = (
+    "test_interpreters",
+    "test_support_interpreters",
+    "test__xxsubinterpreters",
+    "test_threading",
+    "test_embed",
+    "test_capi",
+    "test_sys",
+    "test_tools",
+)
