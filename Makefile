@@ -40,3 +40,27 @@ distclean:
 .PHONY: test
 test: python
 	@$(DRIVER) test -j $(JOBS)
+
+.PHONY: docs
+docs: python
+	@$(DRIVER) docs
+
+.PHONY: fullsuite fullsuite-baseline
+# The whole regression suite, compared with pristine 3.11.2's record.
+fullsuite: python
+	@$(DRIVER) fullsuite -j $(JOBS)
+
+# Rebuild and rerun pristine 3.11.2 to refresh that record.
+fullsuite-baseline: | $(BUILD_DIR)
+	@$(DRIVER) fullsuite-baseline -j $(JOBS)
+
+.PHONY: test-debug test-asan
+# Our tests on a --with-pydebug build, hunting reference leaks (-R 3:3).
+test-debug: | $(BUILD_DIR)
+	@$(LOCK) $(DRIVER) build debug -j $(JOBS)
+	@$(DRIVER) check debug -j $(JOBS)
+
+# Our tests, stress tests included, on an ASan + UBSan build.
+test-asan: | $(BUILD_DIR)
+	@$(LOCK) $(DRIVER) build asan -j $(JOBS)
+	@$(DRIVER) check asan -j $(JOBS)

@@ -4,15 +4,23 @@
   build [VARIANT]      sync, then configure and make (release, debug, asan)
   pristine             build unpatched 3.11.2 (the full-suite baseline)
   patch OUT            sync, then write our change as one patch to OUT
-  test                 build, then regrtest and pytest; print the counts
+  test                 regrtest and pytest on the build; print the counts
+  docs                 build the HTML docs with -W and lint them
+  check VARIANT        build a variant and run our tests on it (debug: -R 3:3
+                       refleak hunt; asan: AddressSanitizer + UBSan)
+  fullsuite            whole regrtest suite, compared with pristine's record
+  fullsuite-baseline   build pristine 3.11.2, run the suite, record it
 """
 
 import argparse
+import json
 import os
+import subprocess
 import sys
 
 from . import build as build_mod
 from . import config
+from . import fullsuite
 from . import git
 from . import source
 from . import testrun
@@ -63,9 +71,86 @@ def _test(build_root, jobs):
     return 1 if counts.failed else 0
 
 
+def _check(build_root, variant, jobs):
+    """Run our regrtest files on the last build of one variant."""
+    jobs = jobs or os.cpu_count() or 1
+    python = build_root / variant / "python"
+    if not python.exists():
+        raise build_mod.BuildError(f"no {variant} build: run make first")
+    check = config.CHECKS[variant]
+    env = dict(os.environ, **check["env"])
+    cmd = [str(python), "-m", "test", f"-j{jobs}", "--timeout", "1800",
+           *check["args"], *config.OUR_REGRTESTS]
+    print(f"{variant}: {' '.join(cmd[1:])}", flush=True)
+    rc = subprocess.run(cmd, env=env).returncode
+    print(f"{variant} check: {'passed' if rc == 0 else 'FAILED'}")
+    return rc
+
+
+BASELINE = config.REPO / "tests" / "baseline" / f"pristine-{config.VERSION}.json"
+
+
+def _fullsuite(build_root, jobs):
+    """Run the fork's whole suite; fail on what pristine does not fail."""
+    results = build_root / "test-results"
+    results.mkdir(parents=True, exist_ok=True)
+    python = build_root / "release" / "python"
+    print("running the whole regression suite ...", flush=True)
+    files, cases = fullsuite.run_suite(python, results / "full.xml",
+                                       results / "full.log", jobs or 2)
+    new_files, new_cases = fullsuite.compare(
+        fullsuite.load_baseline(BASELINE), files, cases)
+    print(f"full suite: {len(files)} test files failed, "
+          f"{len(files) - len(new_files)} of them as on pristine "
+          f"(log: {results / 'full.log'})")
+    for name in new_files + new_cases:
+        print(f"  fails here, passes on pristine: {name}")
+    return 1 if new_files or new_cases else 0
+
+
+def _fullsuite_baseline(build_root, jobs):
+    """Build pristine 3.11.2 the same way, run its suite, record failures."""
+    src = _pristine(build_root)
+    python = build_mod.build(src, build_root / "pristine", "release", jobs)
+    results = build_root / "test-results"
+    results.mkdir(parents=True, exist_ok=True)
+    print("running pristine's whole regression suite ...", flush=True)
+    files, cases = fullsuite.run_suite(python, results / "pristine.xml",
+                                       results / "pristine.log", jobs or 2)
+    old = {}
+    if BASELINE.is_file():
+        old = json.loads(BASELINE.read_text()).get("reasons", {})
+    record = {
+        "what": f"pristine {config.VERSION}, release build, "
+                "python -m test -j2, default resources, as root",
+        "failed_files": sorted(files),
+        "failed_cases": sorted(cases),
+        "reasons": {name: old.get(name, "XXX: say why")
+                    for name in sorted(files)},
+    }
+    BASELINE.write_text(json.dumps(record, indent=2) + "\n")
+    print(f"wrote {BASELINE}: {len(files)} failing test files")
+    return 0
+
+
+def _docs(build_root):
+    """Build the documentation warning-free and run its linter."""
+    src = tree.source_dir(build_root)
+    python = build_root / "release" / "python"
+    doc = src / "Doc"
+    vdir = build_root / "docs-venv"
+    venv.ensure(python, vdir, [doc / "requirements.txt"],
+                [config.REPO / "driver" / "docs-constraints.txt"])
+    # The tree's Doc/Makefile builds with -W: any warning fails the build.
+    return subprocess.run(
+        ["make", "-C", str(doc), "html", "check", f"VENVDIR={vdir}",
+         f"PYTHON={vdir / 'bin' / 'python'}", "JOBS=2"]).returncode
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python3 -m driver",
-                                     description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python3 -m driver", description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("sync")
     p_build = sub.add_parser("build")
@@ -75,6 +160,12 @@ def main(argv=None):
     p_pristine.add_argument("-j", "--jobs", type=int)
     p_patch = sub.add_parser("patch")
     p_patch.add_argument("out")
+    sub.add_parser("docs")
+    p_check = sub.add_parser("check")
+    p_check.add_argument("variant", choices=sorted(config.CHECKS))
+    p_check.add_argument("-j", "--jobs", type=int)
+    for name in ("fullsuite", "fullsuite-baseline"):
+        sub.add_parser(name).add_argument("-j", "--jobs", type=int)
     p_test = sub.add_parser("test")
     p_test.add_argument("-j", "--jobs", type=int)
     args = parser.parse_args(argv)
@@ -96,6 +187,14 @@ def main(argv=None):
             src = _sync(build_root)
             tree.export_patch(src, args.out)
             print(f"wrote {args.out}")
+        elif args.command == "fullsuite":
+            return _fullsuite(build_root, args.jobs)
+        elif args.command == "fullsuite-baseline":
+            return _fullsuite_baseline(build_root, args.jobs)
+        elif args.command == "check":
+            return _check(build_root, args.variant, args.jobs)
+        elif args.command == "docs":
+            return _docs(build_root)
         elif args.command == "test":
             return _test(build_root, args.jobs)
     except (source.SourceError, tree.TreeError, git.GitError,

@@ -50,3 +50,29 @@ REGRTESTS = (
     "test_sys",
     "test_tools",
 )
+
+
+# Our own regrtest files: what the debug and sanitizer builds run.
+OUR_REGRTESTS = (
+    "test_interpreters",
+    "test_interpreters_core",
+    "test_interpreters_stress",
+)
+
+# How each variant checks them.
+CHECKS = {
+    # No leaked references, memory blocks, file descriptors or threads.
+    "debug": {"args": ("-R", "3:3", "--fail-env-changed"), "env": {}},
+    # Any sanitizer report ends the process with an error.
+    "asan": {
+        "args": ("--fail-env-changed", "-u", "cpu"),
+        "env": {
+            # CPython leaks by design at exit; leaks are the debug
+            # build's business.
+            "ASAN_OPTIONS": "detect_leaks=0:halt_on_error=1:"
+                            "abort_on_error=0:exitcode=99",
+            "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
+                             "exitcode=98",
+        },
+    },
+}

@@ -9,15 +9,16 @@ class VenvError(Exception):
     """The environment could not be made or its packages installed."""
 
 
-def ensure(python, venv, requirements):
+def ensure(python, venv, requirements, constraints=()):
     """Make venv from python and install requirements into it, once.
 
-    The requirement files' contents are recorded in the environment, so
-    editing a pin reinstalls and nothing else does.  Return venv's python.
+    The requirement and constraint files' contents are recorded in the
+    environment, so editing a pin reinstalls and nothing else does.
+    Return venv's python.
     """
     venv = pathlib.Path(venv)
     vpython = venv / "bin" / "python"
-    files = [pathlib.Path(r) for r in requirements]
+    files = [pathlib.Path(r) for r in (*requirements, *constraints)]
     digest = hashlib.sha256(
         b"".join(f.read_bytes() for f in files)).hexdigest()
     stamp = venv / "driver-requirements.sha256"
@@ -28,7 +29,8 @@ def ensure(python, venv, requirements):
     steps = [[str(python), "-m", "venv", "--clear", str(venv)],
              [str(vpython), "-m", "pip", "install", "-q",
               "--disable-pip-version-check",
-              *[arg for f in files for arg in ("-r", str(f))]]]
+              *[arg for f in requirements for arg in ("-r", str(f))],
+              *[arg for f in constraints for arg in ("-c", str(f))]]]
     for cmd in steps:
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode:
