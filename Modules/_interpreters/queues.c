@@ -1,0 +1,1130 @@
+/* Cross-interpreter queues, and the Queue type of their handles.
+ *
+ * A queue is raw data shared by the whole runtime (see queues.h): a FIFO
+ * of xdata items, so that any interpreter can put objects in it and any
+ * other one can get copies of them out.  Each interpreter sees the queue
+ * through handles, Queue objects of its own _interpreters module.
+ */
+
+#include "module.h"
+#include "crossdata.h"
+#include "queues.h"
+#include "structmember.h"         // PyMemberDef
+
+#include <stddef.h>               // offsetof()
+
+/*[clinic input]
+module _interpreters
+class _interpreters.Queue "queueobject *" "clinic_state_by_type(type)->QueueType"
+[clinic start generated code]*/
+/*[clinic end generated code: output=da39a3ee5e6b4b0d input=56211aa70977fb51]*/
+
+
+/* ------------------------------------------------------------------------
+   Waiting
+
+   A thread that waits for an item (or for room) sleeps on a lock of its
+   own, which it holds while it waits.  The thread that puts the item (or
+   makes the room) takes one waiter off the list and releases its lock:
+   that wakes exactly one thread, at once, with no polling.  The lock is
+   acquired with intr_flag set, so that a signal (Ctrl-C) interrupts the
+   wait, as it interrupts queue.Queue.get().  Waiters are recycled by their
+   queue, with their lock held again.
+*/
+
+typedef struct waiter {
+    PyThread_type_lock lock;
+    int woken;                  /* taken off the list by a waker */
+    struct waiter *next;
+} waiter;
+
+typedef struct {
+    waiter *first;
+    waiter *last;
+} waitlist;
+
+static waiter *
+waiter_new(void)
+{
+    waiter *w = PyMem_RawMalloc(sizeof(waiter));
+    if (w == NULL) {
+        return NULL;
+    }
+    w->lock = PyThread_allocate_lock();
+    if (w->lock == NULL) {
+        PyMem_RawFree(w);
+        return NULL;
+    }
+    /* Freshly allocated: acquiring it cannot fail. */
+    PyThread_acquire_lock(w->lock, NOWAIT_LOCK);
+    w->woken = 0;
+    w->next = NULL;
+    return w;
+}
+
+static void
+waiter_free(waiter *w)
+{
+    /* Freeing a lock that is held is fine for PyThread locks. */
+    PyThread_free_lock(w->lock);
+    PyMem_RawFree(w);
+}
+
+static void
+waitlist_append(waitlist *list, waiter *w)
+{
+    w->next = NULL;
+    if (list->last == NULL) {
+        list->first = w;
+    }
+    else {
+        list->last->next = w;
+    }
+    list->last = w;
+}
+
+static void
+waitlist_remove(waitlist *list, waiter *w)
+{
+    waiter *prev = NULL;
+    for (waiter *cur = list->first; cur != NULL; cur = cur->next) {
+        if (cur == w) {
+            if (prev == NULL) {
+                list->first = w->next;
+            }
+            else {
+                prev->next = w->next;
+            }
+            if (list->last == w) {
+                list->last = prev;
+            }
+            w->next = NULL;
+            return;
+        }
+        prev = cur;
+    }
+}
+
+/* Wake the first waiter of list, if any. */
+static void
+waitlist_wake_one(waitlist *list)
+{
+    waiter *w = list->first;
+    if (w == NULL) {
+        return;
+    }
+    list->first = w->next;
+    if (list->first == NULL) {
+        list->last = NULL;
+    }
+    w->next = NULL;
+    w->woken = 1;
+    PyThread_release_lock(w->lock);
+}
+
+
+/* ------------------------------------------------------------------------
+   Queues
+
+   The registry links every queue alive, and guards their reference counts.
+   Each queue has a mutex for its items and waiters.  The two locks are
+   never held together, and each is held only for a few instructions,
+   without calling into Python or waiting for anything: a thread holding
+   the GIL may wait for them.
+*/
+
+/* Internal errors, turned into exceptions by queue_error() */
+#define ERR_QUEUE_EMPTY (-2)
+#define ERR_QUEUE_FULL (-3)
+#define ERR_NO_MEMORY (-4)
+
+/* Results of xqueue_wait() */
+#define WAIT_WOKEN 0
+#define WAIT_TIMEOUT 1
+#define WAIT_INTR 2
+
+/* The smallest item buffer, a power of two like all of them */
+#define MIN_CAPACITY 8
+
+struct xqueue {
+    int64_t id;
+    Py_ssize_t maxsize;         /* <= 0: unbounded */
+
+    /* Guarded by the registry mutex */
+    Py_ssize_t refcount;
+    xqueue *next;
+
+    /* Guarded by mutex */
+    PyThread_type_lock mutex;
+    xdata **items;              /* ring buffer of capacity entries */
+    Py_ssize_t capacity;
+    Py_ssize_t first;           /* index of the oldest item */
+    Py_ssize_t count;
+    waitlist getters;           /* waiting for an item */
+    waitlist putters;           /* waiting for room */
+    waiter *spare;              /* recycled waiters */
+};
+
+static struct {
+    /* Set up by the first import of the module, torn down at the
+       finalization of the runtime.  The GIL, which all the interpreters of
+       3.11 share, serializes both.
+       XXX With a GIL per interpreter, this would need a runtime-wide
+       once. */
+    int initialized;
+    PyThread_type_lock mutex;
+    int64_t next_id;
+    xqueue *head;
+} queues_runtime;
+
+static int
+queues_init_runtime(void)
+{
+    if (queues_runtime.initialized) {
+        return 0;
+    }
+    queues_runtime.mutex = PyThread_allocate_lock();
+    if (queues_runtime.mutex == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    queues_runtime.next_id = 1;
+    queues_runtime.head = NULL;
+    queues_runtime.initialized = 1;
+    return 0;
+}
+
+/* Create a queue, with one reference for its first handle.  Return NULL
+   if out of memory (no exception set). */
+static xqueue *
+xqueue_new(Py_ssize_t maxsize)
+{
+    xqueue *q = PyMem_RawCalloc(1, sizeof(xqueue));
+    if (q == NULL) {
+        return NULL;
+    }
+    q->mutex = PyThread_allocate_lock();
+    if (q->mutex == NULL) {
+        PyMem_RawFree(q);
+        return NULL;
+    }
+    q->maxsize = maxsize;
+    q->refcount = 1;
+
+    PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
+    /* 2**63 ids: no need to worry about wrapping around. */
+    q->id = queues_runtime.next_id++;
+    q->next = queues_runtime.head;
+    queues_runtime.head = q;
+    PyThread_release_lock(queues_runtime.mutex);
+    return q;
+}
+
+/* Free q and its items.  Nothing else refers to q any more. */
+static void
+xqueue_free(xqueue *q)
+{
+    waiter *w;
+
+    assert(q->getters.first == NULL && q->putters.first == NULL);
+    for (Py_ssize_t i = 0; i < q->count; i++) {
+        /* This may drop the last reference to other queues. */
+        xdata_free(q->items[(q->first + i) & (q->capacity - 1)]);
+    }
+    PyMem_RawFree(q->items);
+    while ((w = q->spare) != NULL) {
+        q->spare = w->next;
+        waiter_free(w);
+    }
+    PyThread_free_lock(q->mutex);
+    PyMem_RawFree(q);
+}
+
+/* Return the queue with the given id, with a new reference, or NULL. */
+static xqueue *
+xqueue_lookup(int64_t id)
+{
+    xqueue *q;
+
+    PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
+    for (q = queues_runtime.head; q != NULL; q = q->next) {
+        if (q->id == id) {
+            q->refcount++;
+            break;
+        }
+    }
+    PyThread_release_lock(queues_runtime.mutex);
+    return q;
+}
+
+void
+xqueue_incref(xqueue *q)
+{
+    if (!queues_runtime.initialized) {
+        return;
+    }
+    PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
+    assert(q->refcount > 0);
+    q->refcount++;
+    PyThread_release_lock(queues_runtime.mutex);
+}
+
+void
+xqueue_decref(xqueue *q)
+{
+    int dead;
+
+    /* After queues_fini_runtime(), q is gone already. */
+    if (!queues_runtime.initialized) {
+        return;
+    }
+    PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
+    assert(q->refcount > 0);
+    dead = (--q->refcount == 0);
+    if (dead) {
+        xqueue **link = &queues_runtime.head;
+        while (*link != q) {
+            link = &(*link)->next;
+        }
+        *link = q->next;
+    }
+    PyThread_release_lock(queues_runtime.mutex);
+    if (dead) {
+        /* Outside the registry mutex: freeing the items takes it. */
+        xqueue_free(q);
+    }
+}
+
+void
+queues_fini_runtime(void)
+{
+    xqueue *q, *next;
+
+    if (!queues_runtime.initialized) {
+        return;
+    }
+    /* From now on, xdata_free() leaves queue references alone: all the
+       queues go, whatever their references. */
+    queues_runtime.initialized = 0;
+    for (q = queues_runtime.head; q != NULL; q = next) {
+        next = q->next;
+        if (q->getters.first != NULL || q->putters.first != NULL) {
+            /* A daemon thread still sleeps on a waiter of q: leave it
+               all alone. */
+            continue;
+        }
+        xqueue_free(q);
+    }
+    queues_runtime.head = NULL;
+    PyThread_free_lock(queues_runtime.mutex);
+    queues_runtime.mutex = NULL;
+}
+
+/* Move the items of q to a buffer of the given capacity (a power of two,
+   at least q->count).  The mutex of q is held. */
+static int
+xqueue_resize(xqueue *q, Py_ssize_t capacity)
+{
+    xdata **items;
+
+    if ((size_t)capacity > PY_SSIZE_T_MAX / sizeof(xdata *)) {
+        return ERR_NO_MEMORY;
+    }
+    items = PyMem_RawMalloc(capacity * sizeof(xdata *));
+    if (items == NULL) {
+        return ERR_NO_MEMORY;
+    }
+    for (Py_ssize_t i = 0; i < q->count; i++) {
+        items[i] = q->items[(q->first + i) & (q->capacity - 1)];
+    }
+    PyMem_RawFree(q->items);
+    q->items = items;
+    q->capacity = capacity;
+    q->first = 0;
+    return 0;
+}
+
+/* Append an item.  The mutex of q is held. */
+static int
+xqueue_push(xqueue *q, xdata *item)
+{
+    if (q->count == q->capacity) {
+        int err = xqueue_resize(q, q->capacity ? q->capacity * 2
+                                               : MIN_CAPACITY);
+        if (err < 0) {
+            return err;
+        }
+    }
+    q->items[(q->first + q->count) & (q->capacity - 1)] = item;
+    q->count++;
+    return 0;
+}
+
+/* Remove the oldest item.  The mutex of q is held; q is not empty. */
+static xdata *
+xqueue_pop(xqueue *q)
+{
+    xdata *item = q->items[q->first];
+
+    assert(q->count > 0);
+    q->first = (q->first + 1) & (q->capacity - 1);
+    q->count--;
+    if (q->capacity > MIN_CAPACITY && q->count <= q->capacity / 4) {
+        /* Give back most of the memory of a burst; if that fails, the
+           items stay where they are. */
+        (void)xqueue_resize(q, q->capacity / 2);
+    }
+    return item;
+}
+
+/* Wait on list until woken, until the timeout expires (microseconds, -1
+   for no timeout) or until a signal arrives.  Called and returns with the
+   mutex of q held; releases it, and the GIL, while waiting.  Return
+   WAIT_WOKEN (even if it also timed out or was interrupted: the waker
+   counted on this thread), WAIT_TIMEOUT, WAIT_INTR or ERR_NO_MEMORY. */
+static int
+xqueue_wait(xqueue *q, waitlist *list, PY_TIMEOUT_T microseconds)
+{
+    waiter *w = q->spare;
+    PyLockStatus r;
+    int res;
+
+    if (w != NULL) {
+        q->spare = w->next;
+    }
+    else {
+        w = waiter_new();
+        if (w == NULL) {
+            return ERR_NO_MEMORY;
+        }
+    }
+    w->woken = 0;
+    waitlist_append(list, w);
+    PyThread_release_lock(q->mutex);
+
+    Py_BEGIN_ALLOW_THREADS
+    r = PyThread_acquire_lock_timed(w->lock, microseconds, 1);
+    Py_END_ALLOW_THREADS
+
+    /* Take the mutex after the GIL, never while waiting for the GIL. */
+    PyThread_acquire_lock(q->mutex, WAIT_LOCK);
+    if (w->woken) {
+        if (r != PY_LOCK_ACQUIRED) {
+            /* Woken after the timeout or the signal, before we got the
+               mutex back: the lock was released, take it again. */
+            PyThread_acquire_lock(w->lock, NOWAIT_LOCK);
+        }
+        res = WAIT_WOKEN;
+    }
+    else {
+        assert(r != PY_LOCK_ACQUIRED);
+        waitlist_remove(list, w);
+        res = (r == PY_LOCK_INTR) ? WAIT_INTR : WAIT_TIMEOUT;
+    }
+    w->next = q->spare;
+    q->spare = w;
+    return res;
+}
+
+/* Convert the block and timeout arguments of put() and get() into
+   microseconds for xqueue_wait() (0 for no wait, -1 for no timeout) and a
+   deadline, like queue.Queue and _queue.SimpleQueue.  Return -1 with an
+   exception set if the timeout is invalid. */
+static int
+queue_timeout(int block, PyObject *timeout_obj, PY_TIMEOUT_T *microseconds,
+              _PyTime_t *deadline)
+{
+    _PyTime_t timeout;
+    _PyTime_t us;
+
+    *deadline = 0;
+    if (!block) {
+        *microseconds = 0;
+        return 0;
+    }
+    if (timeout_obj == Py_None) {
+        *microseconds = -1;
+        return 0;
+    }
+    if (_PyTime_FromSecondsObject(&timeout, timeout_obj,
+                                  _PyTime_ROUND_CEILING) < 0)
+    {
+        return -1;
+    }
+    if (timeout < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "'timeout' must be a non-negative number");
+        return -1;
+    }
+    us = _PyTime_AsMicroseconds(timeout, _PyTime_ROUND_CEILING);
+    if (us > PY_TIMEOUT_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "timeout value is too large");
+        return -1;
+    }
+    *microseconds = us;
+    *deadline = _PyDeadline_Init(timeout);
+    return 0;
+}
+
+/* After a wait on q: run the signal handlers if a signal interrupted it,
+   and recompute the time left until deadline.  Called and returns with
+   the mutex of q held; return -1 with an exception set (and the mutex
+   released) if a handler raised. */
+static int
+xqueue_after_wait(xqueue *q, int waited, PY_TIMEOUT_T *microseconds,
+                  _PyTime_t deadline)
+{
+    if (waited == WAIT_INTR) {
+        PyThread_release_lock(q->mutex);
+        if (Py_MakePendingCalls() < 0) {
+            return -1;
+        }
+        PyThread_acquire_lock(q->mutex, WAIT_LOCK);
+    }
+    if (*microseconds > 0) {
+        _PyTime_t timeout = _PyDeadline_Get(deadline);
+        *microseconds = (timeout > 0
+                         ? _PyTime_AsMicroseconds(timeout,
+                                                  _PyTime_ROUND_CEILING)
+                         : 0);
+    }
+    return 0;
+}
+
+/* Put item at the end of q, waiting for room if q is full.  On success,
+   the queue owns item.  Else return ERR_QUEUE_FULL, ERR_NO_MEMORY, or -1
+   with an exception set (a signal handler raised), and item is still the
+   caller's. */
+static int
+xqueue_put(xqueue *q, xdata *item, PY_TIMEOUT_T microseconds,
+           _PyTime_t deadline)
+{
+    int err;
+
+    PyThread_acquire_lock(q->mutex, WAIT_LOCK);
+    while (q->maxsize > 0 && q->count >= q->maxsize) {
+        if (microseconds == 0) {
+            err = ERR_QUEUE_FULL;
+            goto error;
+        }
+        int waited = xqueue_wait(q, &q->putters, microseconds);
+        if (waited < 0) {
+            err = waited;
+            goto error;
+        }
+        if (xqueue_after_wait(q, waited, &microseconds, deadline) < 0) {
+            return -1;
+        }
+    }
+    err = xqueue_push(q, item);
+    if (err < 0) {
+        goto error;
+    }
+    waitlist_wake_one(&q->getters);
+    PyThread_release_lock(q->mutex);
+    return 0;
+
+error:
+    PyThread_release_lock(q->mutex);
+    return err;
+}
+
+/* Remove the oldest item of q, waiting for one if q is empty.  Return 0
+   and the item in *pitem, else ERR_QUEUE_EMPTY, ERR_NO_MEMORY, or -1 with
+   an exception set (a signal handler raised). */
+static int
+xqueue_get(xqueue *q, xdata **pitem, PY_TIMEOUT_T microseconds,
+           _PyTime_t deadline)
+{
+    int err;
+
+    PyThread_acquire_lock(q->mutex, WAIT_LOCK);
+    while (q->count == 0) {
+        if (microseconds == 0) {
+            err = ERR_QUEUE_EMPTY;
+            goto error;
+        }
+        int waited = xqueue_wait(q, &q->getters, microseconds);
+        if (waited < 0) {
+            err = waited;
+            goto error;
+        }
+        if (xqueue_after_wait(q, waited, &microseconds, deadline) < 0) {
+            return -1;
+        }
+    }
+    *pitem = xqueue_pop(q);
+    waitlist_wake_one(&q->putters);
+    PyThread_release_lock(q->mutex);
+    return 0;
+
+error:
+    PyThread_release_lock(q->mutex);
+    return err;
+}
+
+
+/* ------------------------------------------------------------------------
+   Queue handles
+*/
+
+typedef struct {
+    PyObject_HEAD
+    xqueue *queue;              /* a counted reference */
+    long long id;
+    Py_ssize_t maxsize;
+    PyObject *weakreflist;
+} queueobject;
+
+#define clinic_state_by_type(type) \
+    (interpreters_get_state(PyType_GetModule(type)))
+
+/* The state of the module of the handle's type.  The type cannot be
+   subclassed: it is the type whose module defined the method. */
+static interpreters_state *
+queue_state(queueobject *self)
+{
+    return interpreters_get_state(PyType_GetModule(Py_TYPE(self)));
+}
+
+/* Turn an internal error code into an exception; return NULL. */
+static PyObject *
+queue_error(queueobject *self, int err)
+{
+    interpreters_state *st = queue_state(self);
+
+    switch (err) {
+    case ERR_QUEUE_EMPTY:
+        PyErr_SetNone(st->QueueEmpty);
+        break;
+    case ERR_QUEUE_FULL:
+        PyErr_SetNone(st->QueueFull);
+        break;
+    case ERR_NO_MEMORY:
+        PyErr_NoMemory();
+        break;
+    default:
+        assert(PyErr_Occurred());
+    }
+    return NULL;
+}
+
+/* Raise QueueError if the queues are gone: the runtime is finalized and
+   the queue of self with it. */
+static int
+queue_check_alive(queueobject *self)
+{
+    if (!queues_runtime.initialized) {
+        PyErr_SetString(queue_state(self)->QueueError,
+                        "the queues were finalized with the runtime");
+        return -1;
+    }
+    return 0;
+}
+
+/* Make a handle of the given type for q, stealing a reference to q. */
+static PyObject *
+queue_handle_wrap(PyTypeObject *type, xqueue *q)
+{
+    queueobject *self = (queueobject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        xqueue_decref(q);
+        return NULL;
+    }
+    self->queue = q;
+    self->id = q->id;
+    self->maxsize = q->maxsize;
+    self->weakreflist = NULL;
+    return (PyObject *)self;
+}
+
+static void queue_dealloc(queueobject *self);
+
+xqueue *
+queue_handle_xqueue(PyObject *obj)
+{
+    /* Every interpreter has a Queue type of its own, but they all share
+       this deallocator (and no other type has it). */
+    if (Py_TYPE(obj)->tp_dealloc != (destructor)queue_dealloc) {
+        return NULL;
+    }
+    return ((queueobject *)obj)->queue;
+}
+
+PyObject *
+queue_handle_new(xqueue *q)
+{
+    interpreters_state *st = interpreters_current_state();
+    if (st == NULL) {
+        return NULL;
+    }
+    xqueue_incref(q);
+    return queue_handle_wrap(st->QueueType, q);
+}
+
+/*[clinic input]
+@classmethod
+_interpreters.Queue.__new__ as queue_new
+
+    id: object
+
+A handle for an existing cross-interpreter queue, found by its id.
+
+Queues are made by create_queue().  Any interpreter can put objects in a
+queue and get copies of them out of it, through handles of its own.  A
+queue lives while any handle (in any interpreter) or any item in a queue
+refers to it.  Handles for the same queue compare equal.
+
+Raise TypeError if id is not an int, ValueError if it is negative and
+QueueNotFoundError if there is no queue with that id.
+[clinic start generated code]*/
+
+static PyObject *
+queue_new_impl(PyTypeObject *type, PyObject *id)
+/*[clinic end generated code: output=a2f0c4e7e6419540 input=7f185b1f4a1944b7]*/
+{
+    interpreters_state *st = clinic_state_by_type(type);
+    long long value;
+    int overflow;
+    xqueue *q = NULL;
+
+    if (!PyLong_Check(id)) {
+        PyErr_Format(PyExc_TypeError, "queue id must be an int, not %.200s",
+                     Py_TYPE(id)->tp_name);
+        return NULL;
+    }
+    value = PyLong_AsLongLongAndOverflow(id, &overflow);
+    if (value == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (overflow < 0 || (overflow == 0 && value < 0)) {
+        PyErr_Format(PyExc_ValueError,
+                     "queue id must be a non-negative int, not %R", id);
+        return NULL;
+    }
+    if (overflow == 0 && queues_runtime.initialized) {
+        q = xqueue_lookup(value);
+    }
+    if (q == NULL) {
+        PyErr_Format(st->QueueNotFoundError, "queue %R not found", id);
+        return NULL;
+    }
+    return queue_handle_wrap(type, q);
+}
+
+static void
+queue_dealloc(queueobject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+
+    if (self->weakreflist != NULL) {
+        PyObject_ClearWeakRefs((PyObject *)self);
+    }
+    xqueue_decref(self->queue);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyObject *
+queue_repr(queueobject *self)
+{
+    return PyUnicode_FromFormat("interpreters.Queue(id=%lld)", self->id);
+}
+
+static Py_hash_t
+queue_hash(queueobject *self)
+{
+    /* The hash of the id, as an int: ids are positive and fit in a hash
+       (so never -1) on 64-bit platforms. */
+    Py_hash_t hash = (Py_hash_t)((size_t)self->id % _PyHASH_MODULUS);
+    return hash == -1 ? -2 : hash;
+}
+
+static PyObject *
+queue_richcompare(PyObject *self, PyObject *other, int op)
+{
+    int equal;
+
+    if ((op != Py_EQ && op != Py_NE) || queue_handle_xqueue(other) == NULL) {
+        Py_RETURN_NOTIMPLEMENTED;
+    }
+    equal = ((queueobject *)self)->id == ((queueobject *)other)->id;
+    return PyBool_FromLong(op == Py_EQ ? equal : !equal);
+}
+
+/*[clinic input]
+_interpreters.Queue.put
+
+    obj: object
+    block: bool = True
+    timeout: object = None
+
+Put a copy of obj at the end of the queue.
+
+If the queue is full and block is true, block until there is room: at
+most timeout seconds if timeout is a non-negative number, else for as
+long as it takes.  Then, or at once if block is false (timeout is ignored
+then), raise QueueFull if the queue is still full.
+
+Shareable objects (see is_shareable()) are copied, others pickled: raise
+NotShareableError if obj cannot be pickled.  Nothing is put on failure.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_Queue_put_impl(queueobject *self, PyObject *obj, int block,
+                             PyObject *timeout)
+/*[clinic end generated code: output=225ce7d3f68039fb input=610944370abc9d5c]*/
+{
+    PY_TIMEOUT_T microseconds;
+    _PyTime_t deadline;
+    xdata *item;
+    int err;
+
+    if (queue_check_alive(self) < 0) {
+        return NULL;
+    }
+    if (queue_timeout(block, timeout, &microseconds, &deadline) < 0) {
+        return NULL;
+    }
+    /* Encode before taking the mutex: encoding runs Python code, and may
+       fail. */
+    item = xdata_encode(obj, 0);
+    if (item == NULL) {
+        return NULL;
+    }
+    err = xqueue_put(self->queue, item, microseconds, deadline);
+    if (err < 0) {
+        xdata_free(item);
+        return queue_error(self, err);
+    }
+    Py_RETURN_NONE;
+}
+
+/*[clinic input]
+_interpreters.Queue.put_nowait
+
+    obj: object
+
+Put a copy of obj at the end of the queue without blocking.
+
+Equivalent to put(obj, block=False): raise QueueFull if the queue is
+full.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_Queue_put_nowait_impl(queueobject *self, PyObject *obj)
+/*[clinic end generated code: output=3988eb82a80ea5e9 input=c4c8d4c50c89f12b]*/
+{
+    return _interpreters_Queue_put_impl(self, obj, 0, Py_None);
+}
+
+/*[clinic input]
+_interpreters.Queue.get
+
+    block: bool = True
+    timeout: object = None
+
+Remove the oldest item from the queue and return it.
+
+If the queue is empty and block is true, block until an item is put: at
+most timeout seconds if timeout is a non-negative number, else for as
+long as it takes.  Then, or at once if block is false (timeout is ignored
+then), raise QueueEmpty if the queue is still empty.
+
+The item is a new object of this interpreter, equal to the one that was
+put.  A pickled item is unpickled here: if that fails, the item is lost,
+and the error raised.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_Queue_get_impl(queueobject *self, int block, PyObject *timeout)
+/*[clinic end generated code: output=cd0c549cfb177aff input=375822867b87ecce]*/
+{
+    PY_TIMEOUT_T microseconds;
+    _PyTime_t deadline;
+    xdata *item;
+    PyObject *obj;
+    int err;
+
+    if (queue_check_alive(self) < 0) {
+        return NULL;
+    }
+    if (queue_timeout(block, timeout, &microseconds, &deadline) < 0) {
+        return NULL;
+    }
+    err = xqueue_get(self->queue, &item, microseconds, deadline);
+    if (err < 0) {
+        return queue_error(self, err);
+    }
+    /* Decode after releasing the mutex: decoding runs Python code. */
+    obj = xdata_decode(item);
+    xdata_free(item);
+    return obj;
+}
+
+/*[clinic input]
+_interpreters.Queue.get_nowait
+
+Remove the oldest item from the queue and return it without blocking.
+
+Equivalent to get(block=False): raise QueueEmpty if the queue is empty.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_Queue_get_nowait_impl(queueobject *self)
+/*[clinic end generated code: output=4c24bba7b7f5c64f input=44a177f02474513e]*/
+{
+    return _interpreters_Queue_get_impl(self, 0, Py_None);
+}
+
+/* Return the number of items in the queue, or -1 with an exception set. */
+static Py_ssize_t
+queue_count(queueobject *self)
+{
+    Py_ssize_t count;
+
+    if (queue_check_alive(self) < 0) {
+        return -1;
+    }
+    PyThread_acquire_lock(self->queue->mutex, WAIT_LOCK);
+    count = self->queue->count;
+    PyThread_release_lock(self->queue->mutex);
+    return count;
+}
+
+/*[clinic input]
+_interpreters.Queue.empty -> bool
+
+Return True if the queue is empty, False otherwise.
+
+Other interpreters may change that at any time.
+[clinic start generated code]*/
+
+static int
+_interpreters_Queue_empty_impl(queueobject *self)
+/*[clinic end generated code: output=482523632c19f04a input=d8539cf2dbcd2ee7]*/
+{
+    Py_ssize_t count = queue_count(self);
+    return count < 0 ? -1 : count == 0;
+}
+
+/*[clinic input]
+_interpreters.Queue.full -> bool
+
+Return True if the queue is full, False otherwise.
+
+Other interpreters may change that at any time.  An unbounded queue is
+never full.
+[clinic start generated code]*/
+
+static int
+_interpreters_Queue_full_impl(queueobject *self)
+/*[clinic end generated code: output=aae909068cbe8357 input=dfcc22c7d0dd3f37]*/
+{
+    Py_ssize_t count = queue_count(self);
+    if (count < 0) {
+        return -1;
+    }
+    return self->maxsize > 0 && count >= self->maxsize;
+}
+
+/*[clinic input]
+_interpreters.Queue.qsize -> Py_ssize_t
+
+Return the number of items in the queue.
+
+Other interpreters may change it at any time.
+[clinic start generated code]*/
+
+static Py_ssize_t
+_interpreters_Queue_qsize_impl(queueobject *self)
+/*[clinic end generated code: output=475046f1e3db6095 input=23203959b8a8c0fb]*/
+{
+    return queue_count(self);
+}
+
+
+/* ------------------------------------------------------------------------
+   Module level
+*/
+
+/*[clinic input]
+_interpreters.create_queue
+
+    maxsize: Py_ssize_t = 0
+
+Create a new cross-interpreter queue and return a handle for it.
+
+The queue holds at most maxsize items; if maxsize <= 0 (the default),
+its size is unbounded.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_create_queue_impl(PyObject *module, Py_ssize_t maxsize)
+/*[clinic end generated code: output=f74e658777908681 input=b939957c6e5464a5]*/
+{
+    interpreters_state *st = interpreters_get_state(module);
+    xqueue *q;
+
+    if (!queues_runtime.initialized) {
+        PyErr_SetString(st->QueueError,
+                        "the queues were finalized with the runtime");
+        return NULL;
+    }
+    q = xqueue_new(maxsize);
+    if (q == NULL) {
+        return PyErr_NoMemory();
+    }
+    return queue_handle_wrap(st->QueueType, q);
+}
+
+#include "clinic/queues.c.h"
+
+static PyMethodDef queue_methods[] = {
+    _INTERPRETERS_QUEUE_PUT_METHODDEF
+    _INTERPRETERS_QUEUE_PUT_NOWAIT_METHODDEF
+    _INTERPRETERS_QUEUE_GET_METHODDEF
+    _INTERPRETERS_QUEUE_GET_NOWAIT_METHODDEF
+    _INTERPRETERS_QUEUE_EMPTY_METHODDEF
+    _INTERPRETERS_QUEUE_FULL_METHODDEF
+    _INTERPRETERS_QUEUE_QSIZE_METHODDEF
+    {NULL, NULL}
+};
+
+static PyMemberDef queue_members[] = {
+    {"id", T_LONGLONG, offsetof(queueobject, id), READONLY,
+     PyDoc_STR("The id of the queue (read-only).")},
+    {"maxsize", T_PYSSIZET, offsetof(queueobject, maxsize), READONLY,
+     PyDoc_STR("The maximum number of items, <= 0 for no limit "
+               "(read-only).")},
+    {"__weaklistoffset__", T_PYSSIZET,
+     offsetof(queueobject, weakreflist), READONLY},
+    {NULL}
+};
+
+static PyType_Slot queue_slots[] = {
+    {Py_tp_new, queue_new},
+    {Py_tp_dealloc, queue_dealloc},
+    {Py_tp_doc, (void *)queue_new__doc__},
+    {Py_tp_repr, queue_repr},
+    {Py_tp_hash, queue_hash},
+    {Py_tp_richcompare, queue_richcompare},
+    {Py_tp_methods, queue_methods},
+    {Py_tp_members, queue_members},
+    {0, NULL},
+};
+
+static PyType_Spec queue_spec = {
+    .name = "interpreters.Queue",
+    .basicsize = sizeof(queueobject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = queue_slots,
+};
+
+static PyMethodDef queues_functions[] = {
+    _INTERPRETERS_CREATE_QUEUE_METHODDEF
+    {NULL, NULL}
+};
+
+/* Make an exception type named name, with the given doc and bases (a
+   type, or a tuple of types), and add it to the module. */
+static PyObject *
+add_exception(PyObject *module, const char *name, const char *doc,
+              PyObject *bases)
+{
+    PyObject *exc = PyErr_NewExceptionWithDoc(name, doc, bases, NULL);
+    if (exc == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddObjectRef(module, strrchr(name, '.') + 1, exc) < 0) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    return exc;
+}
+
+int
+queues_module_exec(PyObject *module, interpreters_state *st)
+{
+    PyObject *queue_module = NULL, *empty = NULL, *full = NULL;
+    PyObject *bases = NULL;
+    int res = -1;
+
+    if (queues_init_runtime() < 0) {
+        return -1;
+    }
+
+    /* Users of queue.Queue catch queue.Empty and queue.Full. */
+    queue_module = PyImport_ImportModule("queue");
+    if (queue_module == NULL) {
+        goto done;
+    }
+    empty = PyObject_GetAttrString(queue_module, "Empty");
+    if (empty == NULL) {
+        goto done;
+    }
+    full = PyObject_GetAttrString(queue_module, "Full");
+    if (full == NULL) {
+        goto done;
+    }
+
+    st->QueueError = add_exception(
+        module, "interpreters.QueueError",
+        "Raised by the operations of cross-interpreter queues.",
+        st->InterpreterError);
+    if (st->QueueError == NULL) {
+        goto done;
+    }
+    bases = PyTuple_Pack(2, st->QueueError, PyExc_LookupError);
+    if (bases == NULL) {
+        goto done;
+    }
+    st->QueueNotFoundError = add_exception(
+        module, "interpreters.QueueNotFoundError",
+        "Raised when no queue has the given id.", bases);
+    Py_CLEAR(bases);
+    if (st->QueueNotFoundError == NULL) {
+        goto done;
+    }
+    bases = PyTuple_Pack(2, st->QueueError, empty);
+    if (bases == NULL) {
+        goto done;
+    }
+    st->QueueEmpty = add_exception(
+        module, "interpreters.QueueEmpty",
+        "Raised by Queue.get() when the queue is empty.", bases);
+    Py_CLEAR(bases);
+    if (st->QueueEmpty == NULL) {
+        goto done;
+    }
+    bases = PyTuple_Pack(2, st->QueueError, full);
+    if (bases == NULL) {
+        goto done;
+    }
+    st->QueueFull = add_exception(
+        module, "interpreters.QueueFull",
+        "Raised by Queue.put() when the queue is full.", bases);
+    Py_CLEAR(bases);
+    if (st->QueueFull == NULL) {
+        goto done;
+    }
+
+    st->QueueType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &queue_spec, NULL);
+    if (st->QueueType == NULL) {
+        goto done;
+    }
+    if (PyModule_AddType(module, st->QueueType) < 0) {
+        goto done;
+    }
+    if (PyModule_AddFunctions(module, queues_functions) < 0) {
+        goto done;
+    }
+    res = 0;
+
+done:
+    Py_XDECREF(queue_module);
+    Py_XDECREF(empty);
+    Py_XDECREF(full);
+    return res;
+}

@@ -1,0 +1,252 @@
+/* The run state of interpreters, shared by all of them: see runstate.h.
+ *
+ * Few interpreters exist at a time, so the entries are a linked list.
+ * Entries and the lock come from PyMem_Raw*: they outlive any interpreter
+ * and hold no Python object.  The lock is only ever taken with the GIL
+ * held and never held across a call that may release the GIL, so a
+ * fork() can never happen while another thread holds it.
+ */
+
+#include "module.h"
+#include "runstate.h"
+
+typedef struct runstate_entry {
+    struct runstate_entry *next;
+    int64_t id;
+    /* The thread state Py_NewInterpreter() returned, kept for the lifetime
+       of the interpreter (see _interpreters.create()). */
+    PyThreadState *tstate0;
+    /* A cleared thread state of the interpreter that the next run may
+       reuse, or NULL. */
+    PyThreadState *spare;
+    int running;
+    int destroying;
+    int abandoned;
+} runstate_entry;
+
+static struct {
+    PyThread_type_lock mutex;
+    runstate_entry *head;
+    int shutting_down;
+} _runstate = {NULL, NULL, 0};
+
+
+int
+runstate_init(void)
+{
+    if (_runstate.mutex != NULL) {
+        return 0;
+    }
+    /* Only ever called with the GIL held: no other thread can race. */
+    _runstate.mutex = PyThread_allocate_lock();
+    if (_runstate.mutex == NULL) {
+        return RUNSTATE_NOMEM;
+    }
+    return 1;
+}
+
+void
+runstate_fini(void)
+{
+    if (_runstate.mutex == NULL) {
+        return;
+    }
+    runstate_entry *entry = _runstate.head;
+    while (entry != NULL) {
+        runstate_entry *next = entry->next;
+        PyMem_RawFree(entry);
+        entry = next;
+    }
+    _runstate.head = NULL;
+    PyThread_free_lock(_runstate.mutex);
+    _runstate.mutex = NULL;
+    _runstate.shutting_down = 0;
+}
+
+#define RUNSTATE_LOCK() \
+    PyThread_acquire_lock(_runstate.mutex, WAIT_LOCK)
+#define RUNSTATE_UNLOCK() \
+    PyThread_release_lock(_runstate.mutex)
+
+
+/* Entries (call with the lock held) */
+
+static runstate_entry *
+_find(int64_t id)
+{
+    runstate_entry *entry = _runstate.head;
+    while (entry != NULL && entry->id != id) {
+        entry = entry->next;
+    }
+    return entry;
+}
+
+
+static void
+_remove(runstate_entry *entry)
+{
+    runstate_entry **p = &_runstate.head;
+    while (*p != entry) {
+        p = &(*p)->next;
+    }
+    *p = entry->next;
+    PyMem_RawFree(entry);
+}
+
+
+/* The API */
+
+int
+runstate_add(int64_t id, PyThreadState *tstate0)
+{
+    /* PyMem_RawCalloc() needs neither the GIL nor a lock. */
+    runstate_entry *entry = PyMem_RawCalloc(1, sizeof(runstate_entry));
+    if (entry == NULL) {
+        return RUNSTATE_NOMEM;
+    }
+    entry->id = id;
+    entry->tstate0 = tstate0;
+    entry->running = 1;
+
+    RUNSTATE_LOCK();
+    int shutting_down = _runstate.shutting_down;
+    if (!shutting_down) {
+        assert(_find(id) == NULL);
+        entry->next = _runstate.head;
+        _runstate.head = entry;
+    }
+    RUNSTATE_UNLOCK();
+
+    if (shutting_down) {
+        PyMem_RawFree(entry);
+        return RUNSTATE_SHUTDOWN;
+    }
+    return 0;
+}
+
+int
+runstate_start(int64_t id, PyThreadState **spare)
+{
+    int res = 0;
+    *spare = NULL;
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    if (entry == NULL) {
+        res = RUNSTATE_UNKNOWN;
+    }
+    else if (entry->running) {
+        res = RUNSTATE_RUNNING;
+    }
+    else if (entry->destroying) {
+        res = RUNSTATE_DESTROYING;
+    }
+    else {
+        entry->running = 1;
+        *spare = entry->spare;
+        entry->spare = NULL;
+    }
+    RUNSTATE_UNLOCK();
+    return res;
+}
+
+PyThreadState *
+runstate_stop(int64_t id, PyThreadState *tstate)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    if (entry != NULL) {
+        assert(entry->running);
+        entry->running = 0;
+        if (tstate != NULL && !entry->abandoned) {
+            assert(entry->spare == NULL);
+            entry->spare = tstate;
+            tstate = NULL;
+        }
+    }
+    RUNSTATE_UNLOCK();
+    return tstate;
+}
+
+int
+runstate_is_running(int64_t id)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    int running = entry != NULL && entry->running;
+    RUNSTATE_UNLOCK();
+    return running;
+}
+
+int
+runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
+                       PyThreadState **spare)
+{
+    int res = 0;
+    *tstate0 = NULL;
+    *spare = NULL;
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    if (entry == NULL) {
+        res = RUNSTATE_UNKNOWN;
+    }
+    else if (entry->running) {
+        res = RUNSTATE_RUNNING;
+    }
+    else if (entry->destroying) {
+        res = RUNSTATE_DESTROYING;
+    }
+    else {
+        entry->destroying = 1;
+        *tstate0 = entry->tstate0;
+        *spare = entry->spare;
+        entry->spare = NULL;
+    }
+    RUNSTATE_UNLOCK();
+    return res;
+}
+
+void
+runstate_end_destroy(int64_t id, int destroyed)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    if (entry != NULL) {
+        assert(entry->destroying);
+        entry->destroying = 0;
+        if (destroyed) {
+            assert(entry->spare == NULL);
+            _remove(entry);
+        }
+    }
+    RUNSTATE_UNLOCK();
+}
+
+int
+runstate_shutdown(void)
+{
+    RUNSTATE_LOCK();
+    int already = _runstate.shutting_down;
+    _runstate.shutting_down = 1;
+    RUNSTATE_UNLOCK();
+    return already;
+}
+
+int
+runstate_is_shutting_down(void)
+{
+    RUNSTATE_LOCK();
+    int res = _runstate.shutting_down;
+    RUNSTATE_UNLOCK();
+    return res;
+}
+
+void
+runstate_abandon(int64_t id)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    if (entry != NULL) {
+        entry->abandoned = 1;
+    }
+    RUNSTATE_UNLOCK();
+}

@@ -1,0 +1,332 @@
+/*[clinic input]
+preserve
+[clinic start generated code]*/
+
+PyDoc_STRVAR(_interpreters__at_exit__doc__,
+"_at_exit($module, /)\n"
+"--\n"
+"\n"
+"Finalize the interpreters still alive when the process exits.\n"
+"\n"
+"Registered with atexit by the main interpreter.");
+
+#define _INTERPRETERS__AT_EXIT_METHODDEF    \
+    {"_at_exit", (PyCFunction)_interpreters__at_exit, METH_NOARGS, _interpreters__at_exit__doc__},
+
+static PyObject *
+_interpreters__at_exit_impl(PyObject *module);
+
+static PyObject *
+_interpreters__at_exit(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters__at_exit_impl(module);
+}
+
+PyDoc_STRVAR(_interpreters_create__doc__,
+"create($module, /)\n"
+"--\n"
+"\n"
+"Create a new interpreter and return its ID.\n"
+"\n"
+"The interpreter stays idle until code is run in it.  Code running in it\n"
+"may start threads.");
+
+#define _INTERPRETERS_CREATE_METHODDEF    \
+    {"create", (PyCFunction)_interpreters_create, METH_NOARGS, _interpreters_create__doc__},
+
+static PyObject *
+_interpreters_create_impl(PyObject *module);
+
+static PyObject *
+_interpreters_create(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters_create_impl(module);
+}
+
+PyDoc_STRVAR(_interpreters_destroy__doc__,
+"destroy($module, id, /)\n"
+"--\n"
+"\n"
+"Finalize and destroy the interpreter.\n"
+"\n"
+"Wait for the non-daemon threads it started.  Raise InterpreterError for\n"
+"the main interpreter, the current one, one that is running, and one that\n"
+"still has daemon threads.");
+
+#define _INTERPRETERS_DESTROY_METHODDEF    \
+    {"destroy", (PyCFunction)_interpreters_destroy, METH_O, _interpreters_destroy__doc__},
+
+static PyObject *
+_interpreters_destroy_impl(PyObject *module, int64_t id);
+
+static PyObject *
+_interpreters_destroy(PyObject *module, PyObject *arg)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+
+    if (!interp_id_converter(arg, &id)) {
+        goto exit;
+    }
+    return_value = _interpreters_destroy_impl(module, id);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_list_all__doc__,
+"list_all($module, /)\n"
+"--\n"
+"\n"
+"Return the IDs of all existing interpreters, the main one included.");
+
+#define _INTERPRETERS_LIST_ALL_METHODDEF    \
+    {"list_all", (PyCFunction)_interpreters_list_all, METH_NOARGS, _interpreters_list_all__doc__},
+
+static PyObject *
+_interpreters_list_all_impl(PyObject *module);
+
+static PyObject *
+_interpreters_list_all(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters_list_all_impl(module);
+}
+
+PyDoc_STRVAR(_interpreters_get_current__doc__,
+"get_current($module, /)\n"
+"--\n"
+"\n"
+"Return the ID of the current interpreter.");
+
+#define _INTERPRETERS_GET_CURRENT_METHODDEF    \
+    {"get_current", (PyCFunction)_interpreters_get_current, METH_NOARGS, _interpreters_get_current__doc__},
+
+static PyObject *
+_interpreters_get_current_impl(PyObject *module);
+
+static PyObject *
+_interpreters_get_current(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters_get_current_impl(module);
+}
+
+PyDoc_STRVAR(_interpreters_get_main__doc__,
+"get_main($module, /)\n"
+"--\n"
+"\n"
+"Return the ID of the main interpreter.");
+
+#define _INTERPRETERS_GET_MAIN_METHODDEF    \
+    {"get_main", (PyCFunction)_interpreters_get_main, METH_NOARGS, _interpreters_get_main__doc__},
+
+static PyObject *
+_interpreters_get_main_impl(PyObject *module);
+
+static PyObject *
+_interpreters_get_main(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters_get_main_impl(module);
+}
+
+PyDoc_STRVAR(_interpreters_is_running__doc__,
+"is_running($module, id, /)\n"
+"--\n"
+"\n"
+"Return whether code is running in the interpreter.\n"
+"\n"
+"That is the case while run_string() or call() runs code in it, from any\n"
+"thread.  The main interpreter and the current one are always running.");
+
+#define _INTERPRETERS_IS_RUNNING_METHODDEF    \
+    {"is_running", (PyCFunction)_interpreters_is_running, METH_O, _interpreters_is_running__doc__},
+
+static int
+_interpreters_is_running_impl(PyObject *module, int64_t id);
+
+static PyObject *
+_interpreters_is_running(PyObject *module, PyObject *arg)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+    int _return_value;
+
+    if (!interp_id_converter(arg, &id)) {
+        goto exit;
+    }
+    _return_value = _interpreters_is_running_impl(module, id);
+    if ((_return_value == -1) && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = PyBool_FromLong((long)_return_value);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_run_string__doc__,
+"run_string($module, id, code, /)\n"
+"--\n"
+"\n"
+"Run source code in the interpreter\'s __main__ module.\n"
+"\n"
+"The code runs in the calling OS thread, which blocks until it is done.\n"
+"Raise InterpreterError if the interpreter is already running and\n"
+"RunFailedError if the code raises an exception it does not catch\n"
+"(SystemExit included).");
+
+#define _INTERPRETERS_RUN_STRING_METHODDEF    \
+    {"run_string", _PyCFunction_CAST(_interpreters_run_string), METH_FASTCALL, _interpreters_run_string__doc__},
+
+static PyObject *
+_interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code);
+
+static PyObject *
+_interpreters_run_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+    PyObject *code;
+
+    if (!_PyArg_CheckPositional("run_string", nargs, 2, 2)) {
+        goto exit;
+    }
+    if (!interp_id_converter(args[0], &id)) {
+        goto exit;
+    }
+    if (!PyUnicode_Check(args[1])) {
+        _PyArg_BadArgument("run_string", "argument 2", "str", args[1]);
+        goto exit;
+    }
+    if (PyUnicode_READY(args[1]) == -1) {
+        goto exit;
+    }
+    code = args[1];
+    return_value = _interpreters_run_string_impl(module, id, code);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_call__doc__,
+"call($module, id, callable, args, kwargs, /)\n"
+"--\n"
+"\n"
+"Call callable(*args, **kwargs) in the interpreter and return the result.\n"
+"\n"
+"The call runs in the calling OS thread, which blocks until it is done.\n"
+"The callable, the arguments and the result cross between the\n"
+"interpreters like queue items; a function defined in __main__ crosses\n"
+"as its code, unless it is a closure.  Raise NotShareableError if one\n"
+"of them cannot cross, InterpreterError if the interpreter is already\n"
+"running and RunFailedError if the call raises.  The error\'s __cause__\n"
+"is then the original exception, rebuilt here if possible.");
+
+#define _INTERPRETERS_CALL_METHODDEF    \
+    {"call", _PyCFunction_CAST(_interpreters_call), METH_FASTCALL, _interpreters_call__doc__},
+
+static PyObject *
+_interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
+                        PyObject *args, PyObject *kwargs);
+
+static PyObject *
+_interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+    PyObject *callable;
+    PyObject *__clinic_args;
+    PyObject *kwargs;
+
+    if (!_PyArg_CheckPositional("call", nargs, 4, 4)) {
+        goto exit;
+    }
+    if (!interp_id_converter(args[0], &id)) {
+        goto exit;
+    }
+    callable = args[1];
+    if (!PyTuple_Check(args[2])) {
+        _PyArg_BadArgument("call", "argument 3", "tuple", args[2]);
+        goto exit;
+    }
+    __clinic_args = args[2];
+    if (!PyDict_Check(args[3])) {
+        _PyArg_BadArgument("call", "argument 4", "dict", args[3]);
+        goto exit;
+    }
+    kwargs = args[3];
+    return_value = _interpreters_call_impl(module, id, callable, __clinic_args, kwargs);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_set_main_attrs__doc__,
+"set_main_attrs($module, id, ns, /)\n"
+"--\n"
+"\n"
+"Bind the names and values of the dict ns in the interpreter\'s __main__.\n"
+"\n"
+"The values cross like queue items.  Raise NotShareableError if one\n"
+"cannot cross, and InterpreterError if the interpreter is running.");
+
+#define _INTERPRETERS_SET_MAIN_ATTRS_METHODDEF    \
+    {"set_main_attrs", _PyCFunction_CAST(_interpreters_set_main_attrs), METH_FASTCALL, _interpreters_set_main_attrs__doc__},
+
+static PyObject *
+_interpreters_set_main_attrs_impl(PyObject *module, int64_t id, PyObject *ns);
+
+static PyObject *
+_interpreters_set_main_attrs(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+    PyObject *ns;
+
+    if (!_PyArg_CheckPositional("set_main_attrs", nargs, 2, 2)) {
+        goto exit;
+    }
+    if (!interp_id_converter(args[0], &id)) {
+        goto exit;
+    }
+    if (!PyDict_Check(args[1])) {
+        _PyArg_BadArgument("set_main_attrs", "argument 2", "dict", args[1]);
+        goto exit;
+    }
+    ns = args[1];
+    return_value = _interpreters_set_main_attrs_impl(module, id, ns);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_is_shareable__doc__,
+"is_shareable($module, obj, /)\n"
+"--\n"
+"\n"
+"Return whether obj crosses between interpreters without pickle.\n"
+"\n"
+"That is the case for None, bool, int, float, str, bytes, Queue and\n"
+"tuples of these.");
+
+#define _INTERPRETERS_IS_SHAREABLE_METHODDEF    \
+    {"is_shareable", (PyCFunction)_interpreters_is_shareable, METH_O, _interpreters_is_shareable__doc__},
+
+static int
+_interpreters_is_shareable_impl(PyObject *module, PyObject *obj);
+
+static PyObject *
+_interpreters_is_shareable(PyObject *module, PyObject *obj)
+{
+    PyObject *return_value = NULL;
+    int _return_value;
+
+    _return_value = _interpreters_is_shareable_impl(module, obj);
+    if ((_return_value == -1) && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = PyBool_FromLong((long)_return_value);
+
+exit:
+    return return_value;
+}
+/*[clinic end generated code: output=28d845ec3a325e70 input=a9049054013a1b77]*/

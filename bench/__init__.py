@@ -1,0 +1,1 @@
+"""Benchmarks of interpreters against the other ways to run work elsewhere."""

@@ -1,0 +1,1 @@
+"""The benchmark modules, one per concern; each runs as python -m."""

@@ -1,0 +1,246 @@
+"""Memory: RSS per idle worker, RSS growth per cycle, peak of a big item.
+
+pyperf's Runner times functions; memory is read from /proc instead, each
+figure in a fresh process (a "probe") so that nothing measured before
+distorts it, and written in pyperf's JSON format all the same.  Each run
+holds raw readings in bytes, never a difference, which could be zero or
+negative and which pyperf refuses: its figure is (last - first) / divisor,
+with divisor in the run's metadata.
+
+idle_rss     RSS of the process before and after starting COUNT idle
+             workers (after one started and ended, so that one-time costs
+             are not counted); for processes, the parent's RSS plus what
+             each child alone uses (USS).  Divisor: COUNT.
+cycle_rss    RSS after warm-up cycles of create+destroy (start+join), then
+             after each CYCLES / CHECKPOINTS more.  Divisor: CYCLES.
+peak_64MiB   RSS with the item already built, and the peak RSS while it
+             crosses to the far side, which drops it; for processes, the
+             child's peak is added.  Divisor: 1; the report divides by the
+             item's size.
+"""
+
+import argparse
+import gc
+import json
+import multiprocessing
+import os
+import queue
+import subprocess
+import sys
+import threading
+
+import pyperf
+
+from bench import mechanisms, peers
+from bench.mechanisms import xx
+
+PAYLOAD = 64 << 20
+
+# ---------------------------------------------------------------------------
+# Probes: each runs in its own process and prints its readings.
+
+
+def _warm_and_measure(make, destroy, count):
+    destroy(make())
+    gc.collect()
+    before = peers.rss()
+    workers = [make() for _ in range(count)]
+    after = peers.rss()
+    for worker in workers:
+        destroy(worker)
+    return [before, after]
+
+
+def idle_rss(mech, count):
+    if mech == 'interpreters':
+        import interpreters
+        return _warm_and_measure(interpreters.create,
+                                 lambda interp: interp.destroy(), count)
+    if mech == 'xx':
+        return _warm_and_measure(xx.create, xx.destroy, count)
+    if mech == 'threading':
+        event = threading.Event()
+
+        def start():
+            thread = threading.Thread(target=event.wait)
+            thread.start()
+            return thread
+
+        def end(thread):
+            event.set()
+            thread.join()
+        return _warm_and_measure(start, end, count)
+    ctx = multiprocessing.get_context(mech.removeprefix('mp_'))
+    ready = ctx.Queue()
+    event = ctx.Event()
+    procs = [ctx.Process(target=peers.idle, args=(ready, event))
+             for _ in range(count + 1)]
+    procs[0].start()
+    ready.get()
+    event.set()
+    procs[0].join()
+    event.clear()
+    gc.collect()
+    before = peers.rss()
+    for proc in procs[1:]:
+        proc.start()
+    pids = [ready.get() for _ in procs[1:]]
+    after = peers.rss() + sum(peers.unique_size(pid) for pid in pids)
+    event.set()
+    for proc in procs[1:]:
+        proc.join()
+    return [before, after]
+
+
+def cycle_rss(mech, warmup, cycles, checkpoints):
+    if mech == 'interpreters':
+        import interpreters
+
+        def cycle():
+            interpreters.create().destroy()
+    elif mech == 'xx':
+        def cycle():
+            xx.destroy(xx.create())
+    else:
+        def cycle():
+            thread = threading.Thread(target=peers.noop)
+            thread.start()
+            thread.join()
+    for _ in range(warmup):
+        cycle()
+    readings = [peers.rss()]
+    for _ in range(checkpoints):
+        for _ in range(cycles // checkpoints):
+            cycle()
+        readings.append(peers.rss())
+    return readings
+
+
+def peak(mech, size):
+    small = b'\xab'
+    if mech == 'copy':
+        def send(item):
+            memoryview(item).tobytes()
+    elif mech == 'interpreters':
+        import interpreters
+        interp = interpreters.create()
+        q = interpreters.create_queue()
+        interp.prepare_main(q=q)
+
+        def send(item):
+            q.put(item)
+            interp.run('q.get()')
+    elif mech == 'xx':
+        interp_id = xx.create()
+        cid = xx.channel_create()
+        xx.run_string(interp_id, 'import _xxsubinterpreters', {'cid': cid})
+
+        def send(item):
+            xx.channel_send(cid, item)
+            xx.run_string(interp_id, '_xxsubinterpreters.channel_recv(cid)')
+    elif mech == 'threading':
+        far = mechanisms.peer('threading', 'drain')
+
+        def send(item):
+            far.put(item)
+            far.put(None)
+            far.get()
+    else:
+        far = mechanisms.ProcessPeer(mech.removeprefix('mp_'), 0,
+                                     peers.serve_peaks)
+        send = far.put
+    send(small)
+    child = far.get() if mech.startswith('mp_') else 0
+    item = b'\xab' * size
+    gc.collect()
+    before = peers.rss()
+    peers.reset_peak()
+    send(item)
+    if mech.startswith('mp_'):
+        child = far.get()
+    readings = [before, peers.peak_rss() + child]
+    mechanisms.close_all()
+    return readings
+
+
+PROBES = {'idle_rss': idle_rss, 'cycle_rss': cycle_rss, 'peak': peak}
+
+
+# ---------------------------------------------------------------------------
+# The master: run the probes, record their readings.
+
+def _plan(quick):
+    """Yield (name, probe, mech, args, divisor, metadata) to measure."""
+    count, procs = (10, 2) if quick else (100, 20)
+    for mech in mechanisms.QUEUES:
+        n = procs if mech.startswith('mp_') else count
+        yield (f'idle_rss/{mech}', 'idle_rss', mech, [n], n, {})
+    warmup, cycles, checkpoints = (5, 10, 2) if quick else (50, 500, 5)
+    for mech in ('interpreters', 'xx', 'threading'):
+        yield (f'cycle_rss/{mech}', 'cycle_rss', mech,
+               [warmup, cycles, checkpoints], cycles, {})
+    size = 8 << 20 if quick else PAYLOAD
+    for mech in ('copy',) + mechanisms.QUEUES:
+        yield (f'peak_64MiB/{mech}', 'peak', mech, [size], 1,
+               {'payload': size})
+
+
+def _probe(python, probe, mech, args):
+    cmd = [python, '-m', 'bench.cases.memory', '--probe', probe, mech,
+           *map(str, args)]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
+                          timeout=600)
+    if proc.returncode:
+        raise RuntimeError(f'{" ".join(cmd)} failed with exit code '
+                           f'{proc.returncode}')
+    return json.loads(proc.stdout.splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--append', metavar='FILENAME',
+                        help='add the results to this pyperf JSON file')
+    parser.add_argument('--quick', action='store_true',
+                        help='smaller counts, one process per figure')
+    parser.add_argument('--processes', type=int, default=3,
+                        help='probe processes per figure (default: 3)')
+    parser.add_argument('--probe', nargs='+', help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.probe:
+        probe, mech, *params = args.probe
+        readings = PROBES[probe](mech, *map(int, params))
+        print(json.dumps(readings))
+        return 0
+
+    failed = []
+    processes = 1 if args.quick else args.processes
+    for name, probe, mech, params, divisor, metadata in _plan(args.quick):
+        reason = mechanisms.available(mech)
+        if reason:
+            print(f'skipping {name}: {reason}', flush=True)
+            continue
+        metadata = dict(metadata, name=name, unit='byte', divisor=divisor)
+        try:
+            runs = [pyperf.Run(_probe(sys.executable, probe, mech, params),
+                               metadata=metadata)
+                    for _ in range(processes)]
+        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
+            print(f'ERROR: benchmark {name} failed: {exc}', file=sys.stderr,
+                  flush=True)
+            failed.append(name)
+            continue
+        bench = pyperf.Benchmark(runs)
+        figures = sorted((run.values[-1] - run.values[0]) / divisor
+                         for run in runs)
+        print(f'{name}: {figures[len(figures) // 2]:,.0f} bytes', flush=True)
+        if args.append:
+            pyperf.add_runs(args.append, bench)
+    if failed:
+        print(f'{len(failed)} benchmark(s) failed: {", ".join(failed)}',
+              file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

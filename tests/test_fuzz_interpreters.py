@@ -1,0 +1,1134 @@
+"""Property-based fuzzing of the interpreters module (Hypothesis).
+
+Hostile arguments go to every public function and method, and a state
+machine drives random sequences of operations on interpreters and queues
+against a model of what they must hold.  Only documented exceptions may
+come out, and the process must never crash or hang.
+
+Each session runs in a child process of the same Python, which runs this
+file as a script: a segfault, an abort or a hang fails the session's test
+instead of killing pytest.  The child logs every call before making it, so
+the last lines of the log name the call that crashed or hung.
+
+Environment variables:
+
+  FUZZ_EXAMPLES   examples per session (default 100; e.g. 20000 for a long
+                  run)
+  FUZZ_SEED       a seed for a run that differs from the default one (by
+                  default the examples are derived from the tests: every run
+                  is the same)
+"""
+
+import collections
+import decimal
+import fractions
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+SESSIONS = ("arguments", "crossing", "machine")
+DEFAULT_EXAMPLES = 100
+# The state machine's examples run many steps each: fewer of them.
+MACHINE_SHARE = 4
+# A child whose log stays still this long is hung.
+HANG_SECONDS = 60
+
+
+def examples():
+    return int(os.environ.get("FUZZ_EXAMPLES", DEFAULT_EXAMPLES))
+
+
+# ----------------------------------------------------------------------------
+# The parent: pytest runs each session in a child process
+
+@pytest.fixture(scope="module")
+def totals(request):
+    counts = {"cases": 0, "calls": 0}
+    yield counts
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    line = (f"fuzz: {counts['cases']} cases "
+            f"({counts['calls']} calls into the module)")
+    if reporter is not None:
+        reporter.write_line(line)
+    else:
+        print(line)
+
+
+def run_child(session, tmp_path):
+    """Run session in a child process; return (returncode, stdout, log)."""
+    log = tmp_path / "calls.log"
+    out = tmp_path / "out.txt"
+    with open(out, "w") as out_file:
+        proc = subprocess.Popen(
+            [sys.executable, "-X", "faulthandler", __file__, session,
+             str(log)],
+            stdout=out_file, stderr=subprocess.STDOUT, cwd=tmp_path)
+        last_size, last_change = -1, time.monotonic()
+        while True:
+            try:
+                proc.wait(timeout=2)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            size = log.stat().st_size if log.exists() else 0
+            if size != last_size:
+                last_size, last_change = size, time.monotonic()
+            elif time.monotonic() - last_change > HANG_SECONDS:
+                # faulthandler prints every thread's traceback on SIGABRT.
+                proc.send_signal(signal.SIGABRT)
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+                break
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return proc.returncode, out.read_text(errors="replace"), text
+
+
+@pytest.mark.parametrize("session", SESSIONS)
+def test_fuzz(session, tmp_path, totals):
+    pytest.importorskip("_interpreters",
+                        reason="needs the built python with _interpreters")
+    pytest.importorskip("hypothesis")
+    rc, out, log = run_child(session, tmp_path)
+    summary = [line for line in out.splitlines()
+               if line.startswith("fuzz: ")]
+    if summary:
+        fields = summary[-1].split()
+        totals["cases"] += int(fields[2])
+        totals["calls"] += int(fields[4])
+    if rc != 0:
+        last_calls = "\n".join(log.splitlines()[-15:])
+        how = (f"killed by {signal.Signals(-rc).name}" if rc < 0
+               else f"exited with {rc}")
+        pytest.fail(f"fuzz session {session!r} {how}\n"
+                    f"--- last calls ---\n{last_calls}\n"
+                    f"--- output ---\n{out[-20000:]}", pytrace=False)
+    assert summary, out[-5000:]
+
+
+# ----------------------------------------------------------------------------
+# The child: everything below runs only in the child process
+
+class Boom(Exception):
+    """Raised by the hostile objects below: the caller's own error."""
+
+
+class BaseBoom(BaseException):
+    """Like Boom, but not an Exception."""
+
+
+class Calls:
+    """Count the calls into the module and log each before it is made."""
+
+    def __init__(self, path):
+        self.fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        self.count = 0
+        self.cases = 0
+
+    def log(self, text):
+        self.count += 1
+        os.write(self.fd, f"{self.count}: {text}\n".encode(
+            "utf-8", "backslashreplace"))
+
+    def new_case(self, name):
+        self.cases += 1
+        os.write(self.fd, f"--- {name} case {self.cases}\n".encode())
+
+
+CALLS = None
+
+
+def safe_repr(obj, limit=300):
+    try:
+        text = repr(obj)
+    except BaseException:
+        text = f"<{type(obj).__name__} with a failing repr>"
+    if len(text) > limit:
+        text = text[:limit] + "..."
+    return text
+
+
+def settings_for(session):
+    from hypothesis import HealthCheck, settings
+    count = examples()
+    if session == "machine":
+        count = max(1, count // MACHINE_SHARE)
+    return settings(max_examples=count, deadline=None,
+                    derandomize="FUZZ_SEED" not in os.environ,
+                    database=None, print_blob=True,
+                    suppress_health_check=list(HealthCheck),
+                    stateful_step_count=30)
+
+
+def with_seed(test):
+    from hypothesis import seed
+    if "FUZZ_SEED" in os.environ:
+        return seed(int(os.environ["FUZZ_SEED"]))(test)
+    return test
+
+
+def child_main(session, log_path):
+    global CALLS
+    CALLS = Calls(log_path)
+    start = time.monotonic()
+    if session == "arguments":
+        fuzz_arguments()
+    elif session == "crossing":
+        fuzz_crossing()
+    elif session == "machine":
+        fuzz_machine()
+    else:
+        raise SystemExit(f"unknown session {session!r}")
+    import _interpreters
+    leftover = set(_interpreters.list_all()) - {_interpreters.get_main()}
+    if leftover:
+        raise AssertionError(f"interpreters left behind: {leftover}")
+    print(f"fuzz: {session}: {CALLS.cases} cases, {CALLS.count} calls, "
+          f"{time.monotonic() - start:.1f} s", flush=True)
+
+
+def destroy_all_but(keep=()):
+    """Destroy every interpreter but the main one and those in keep."""
+    import _interpreters
+    main = _interpreters.get_main()
+    for interp_id in sorted(_interpreters.list_all(), reverse=True):
+        if interp_id != main and interp_id not in keep:
+            _interpreters.destroy(interp_id)
+
+
+# Hostile objects.  Each misbehaves in one way; what they raise is Boom or
+# BaseBoom, which the API may pass on (it is the caller's own error).
+
+class IntSub(int):
+    pass
+
+
+class StrSub(str):
+    pass
+
+
+class BadIndex:
+    def __index__(self):
+        raise Boom("__index__")
+
+    def __int__(self):
+        raise Boom("__int__")
+
+    def __float__(self):
+        raise Boom("__float__")
+
+
+class BadBool:
+    def __bool__(self):
+        raise Boom("__bool__")
+
+
+class BaseBadBool:
+    def __bool__(self):
+        raise BaseBoom("__bool__")
+
+
+class BadHash:
+    def __hash__(self):
+        raise Boom("__hash__")
+
+    def __eq__(self, other):
+        raise Boom("__eq__")
+
+
+class BadStr:
+    def __str__(self):
+        raise Boom("__str__")
+
+    def __repr__(self):
+        raise Boom("__repr__")
+
+
+class BadReduce:
+    def __reduce__(self):
+        raise Boom("__reduce__")
+
+
+class BaseBadReduce:
+    def __reduce__(self):
+        raise BaseBoom("__reduce__")
+
+
+class GarbageReduce:
+    """__reduce__ returns what pickle cannot use."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __reduce__(self):
+        return self.value
+
+
+def raise_boom(*args):
+    raise Boom("while unpickling")
+
+
+class ExplodesWhenUnpickled:
+    """Pickles fine; rebuilding it raises Boom (in the receiver)."""
+
+    def __reduce__(self):
+        return (raise_boom, ())
+
+
+class BadMapping:
+    def keys(self):
+        raise Boom("keys")
+
+    def __getitem__(self, key):
+        raise Boom("__getitem__")
+
+
+class BadKeysMapping:
+    def keys(self):
+        return [1, b"x", None, StrSub("s")]
+
+    def __getitem__(self, key):
+        return key
+
+
+class BadIterable:
+    def __iter__(self):
+        raise Boom("__iter__")
+
+
+def make_closure():
+    x = 1
+
+    def closure():
+        return x
+    return closure
+
+
+def generator():
+    yield 1
+
+
+def deep_tuple(depth):
+    value = ()
+    for _ in range(depth):
+        value = (value,)
+    return value
+
+
+# Deeper than any recursion limit.
+DEEP = deep_tuple(50_000)
+
+
+def main_function(x=None):
+    # Defined in the child's __main__: call() sends it as code.
+    return x
+
+
+def main_function_boom():
+    raise Boom("in the target")
+
+
+# Stand-ins for objects of the session's context, resolved at call time.
+class Token:
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return f"<{self.name}>"
+
+
+LIVE, DEAD, MAIN, QUEUE, LIVE_ID, DEAD_ID, FREED_QUEUE_ID = (
+    Token(name) for name in ("live interpreter", "destroyed interpreter",
+                             "main interpreter", "queue", "live id",
+                             "destroyed id", "freed queue id"))
+
+
+class Context:
+    """The objects the hostile calls act on, renewed as needed."""
+
+    def __init__(self):
+        import interpreters
+        self.interpreters = interpreters
+        self.main = interpreters.get_main()
+        self.live = interpreters.create()
+        self.dead = interpreters.create()
+        self.dead.destroy()
+        self.queue = interpreters.create_queue()
+        self.empty = interpreters.create_queue()
+        self.full = interpreters.create_queue(1)
+        freed = interpreters.create_queue()
+        self.freed_queue_id = freed.id
+        del freed
+
+    def refresh(self):
+        """Bring the context back to its initial state."""
+        import _interpreters
+        interpreters = self.interpreters
+        alive = _interpreters.list_all()
+        if self.live.id not in alive:
+            self.live = interpreters.create()
+        destroy_all_but(keep={self.live.id})
+        for q in (self.queue, self.empty, self.full):
+            while True:
+                try:
+                    q.get_nowait()
+                except interpreters.QueueEmpty:
+                    break
+                except (Boom, interpreters.InterpreterError):
+                    # An item that cannot be rebuilt here (a hostile
+                    # object, a destroyed interpreter's handle): it is gone.
+                    pass
+        self.queue.put("an item")
+        self.full.put("the only item")
+
+    def resolve(self, value):
+        if isinstance(value, Token):
+            return {
+                "live interpreter": lambda: self.live,
+                "destroyed interpreter": lambda: self.dead,
+                "main interpreter": lambda: self.main,
+                "queue": lambda: self.queue,
+                "live id": lambda: self.live.id,
+                "destroyed id": lambda: self.dead.id,
+                "freed queue id": lambda: self.freed_queue_id,
+            }[value.name]()
+        if type(value) is tuple:
+            return tuple(self.resolve(item) for item in value)
+        if type(value) is list:
+            return [self.resolve(item) for item in value]
+        if type(value) is dict:
+            return {key: self.resolve(item) for key, item in value.items()}
+        return value
+
+
+def hostile_values():
+    """A strategy of arbitrary, wrong and hostile values."""
+    from hypothesis import strategies as st
+    edges = [0, 1, -1, 2**31 - 1, 2**31, -2**31, 2**32, 2**63 - 1, 2**63,
+             -2**63, -2**63 - 1, 2**64 - 1, 2**64, 10**100, -10**100,
+             2**62]
+    ints = st.integers() | st.sampled_from(edges) | st.sampled_from(
+        edges).map(IntSub)
+    floats = st.floats() | st.sampled_from(
+        [0.0, -0.0, 1e-9, 0.001, -0.001, -1.0, 1e10, 1e20, 1e300,
+         math.inf, -math.inf, math.nan, 2.0**63, 2.0**64])
+    text = st.text(st.characters(codec=None, exclude_categories=()),
+                   max_size=20)
+    code = st.sampled_from(["pass", "1/0", "raise SystemExit(3)",
+                            "raise KeyboardInterrupt", "x = 1", "1 +",
+                            "import sys", "\0", "\ud800", "\xe9 = 1",
+                            "raise MemoryError"])
+    atoms = st.sampled_from([
+        None, True, False, Ellipsis, NotImplemented, object(), b"", "",
+        bytearray(b"ba"), memoryview(b"mv"), 1j, int, object, type,
+        Exception, len, divmod, sorted, sys.exit, exec,
+        main_function, main_function_boom, lambda: 1, make_closure(),
+        generator, generator(), threading.Lock(), sys, StrSub("code"),
+        BadIndex(), BadBool(), BaseBadBool(), BadHash(), BadStr(),
+        BadReduce(), BaseBadReduce(), ExplodesWhenUnpickled(),
+        GarbageReduce(42), GarbageReduce(()), GarbageReduce((1,) * 7),
+        GarbageReduce("not_a_global"), GarbageReduce((len,)),
+        GarbageReduce((raise_boom, "not a tuple")), BadMapping(),
+        BadKeysMapping(), BadIterable(), DEEP,
+        tuple(range(10_000)), fractions.Fraction(1, 3),
+        decimal.Decimal("NaN"), collections.OrderedDict(a=1),
+        LIVE, DEAD, MAIN, QUEUE, LIVE_ID, DEAD_ID, FREED_QUEUE_ID,
+    ])
+    leaves = ints | floats | text | code | st.binary(max_size=20) | atoms
+    return st.recursive(
+        leaves,
+        lambda children: (st.tuples(children, children)
+                          | st.lists(children, max_size=3)
+                          | st.dictionaries(text | ints, children,
+                                            max_size=3)),
+        max_leaves=6)
+
+
+KEYWORDS = ["id", "code", "obj", "block", "timeout", "maxsize", "ns",
+            "func", "args", "kwargs", "x", "item"]
+
+
+def targets(ctx):
+    """Return {name: callable} of every public function and method."""
+    import _interpreters
+    interpreters = ctx.interpreters
+    found = {}
+    for name in ("create", "enumerate", "get_current", "get_main",
+                 "is_shareable", "create_queue", "Interpreter", "Queue"):
+        found[f"interpreters.{name}"] = getattr(interpreters, name)
+    for name in ("create", "destroy", "list_all", "get_current", "get_main",
+                 "is_running", "run_string", "call", "set_main_attrs",
+                 "is_shareable", "create_queue"):
+        found[f"_interpreters.{name}"] = getattr(_interpreters, name)
+    for label, interp in (("live", ctx.live), ("dead", ctx.dead),
+                          ("main", ctx.main)):
+        for name in ("is_running", "destroy", "run", "call",
+                     "prepare_main", "__eq__", "__reduce__"):
+            found[f"{label}.{name}"] = getattr(interp, name)
+    # self.queue always holds an item and has no maxsize: no call on it
+    # can block.
+    for name in ("put", "put_nowait", "get", "get_nowait", "empty", "full",
+                 "qsize", "__eq__", "__hash__", "__repr__"):
+        found[f"queue.{name}"] = getattr(ctx.queue, name)
+    found["subclass Queue"] = lambda *args: type(
+        "Sub", (interpreters.Queue, *args), {})
+    return found
+
+
+def blocking_args():
+    """block and timeout arguments that never wait for long."""
+    from hypothesis import strategies as st
+    short = st.sampled_from([0, 0.0, 1e-9, 0.001, IntSub(0)])
+    invalid = st.sampled_from([
+        -1, -0.001, -1e-9, -math.inf, math.nan, math.inf, 1e20, 1e300,
+        2**64, 10**100, -10**100, "1", b"1", [], BadIndex(), BadStr(),
+        IntSub(-1), 1j])
+    block = st.sampled_from([True, False, 0, 1, None, "", "x", BadBool(),
+                             BaseBadBool(), IntSub(1)])
+    timeout = st.none() | short | invalid
+    return st.tuples(block, timeout, st.booleans())
+
+
+def check_blocking_call(ctx, which, block, timeout, as_keywords):
+    """get() on an empty queue, put() on a full one: never wait long."""
+    interpreters = ctx.interpreters
+    if timeout is None:
+        # Block only when block is false.
+        try:
+            if bool(block):
+                return
+        except BaseException:
+            pass
+    q = ctx.empty if which == "get" else ctx.full
+    args = () if which == "get" else ("spam",)
+    method = getattr(q, which)
+    CALLS.log(f"{which} on {'empty' if which == 'get' else 'full'} queue "
+              f"block={safe_repr(block)} timeout={safe_repr(timeout)}")
+    try:
+        if as_keywords:
+            method(*args, block=block, timeout=timeout)
+        else:
+            method(*args, block, timeout)
+    except (TypeError, ValueError, OverflowError, Boom, BaseBoom,
+            interpreters.QueueEmpty, interpreters.QueueFull):
+        pass
+    else:
+        raise AssertionError(f"{which}() returned: block={block!r}, "
+                             f"timeout={timeout!r}")
+
+
+def fuzz_arguments():
+    from hypothesis import given, strategies as st
+    ctx = Context()
+    names = sorted(targets(ctx))
+    interpreters = ctx.interpreters
+    # Getting an item whose rebuilding fails raises what rebuilding raised:
+    # here Boom, or InterpreterNotFoundError for a destroyed interpreter's
+    # handle.
+    documented = (TypeError, ValueError, OverflowError,
+                  interpreters.InterpreterError, Boom, BaseBoom)
+
+    @settings_for("arguments")
+    @with_seed
+    @given(name=st.sampled_from(names),
+           args=st.lists(hostile_values(), max_size=4),
+           kwargs=st.dictionaries(st.sampled_from(KEYWORDS),
+                                  hostile_values(), max_size=3),
+           blocking=blocking_args())
+    def test(name, args, kwargs, blocking):
+        CALLS.new_case("arguments")
+        ctx.refresh()
+        func = targets(ctx)[name]
+        args = ctx.resolve(args)
+        kwargs = ctx.resolve(kwargs)
+        CALLS.log(f"{name}(*{safe_repr(args)}, **{safe_repr(kwargs)})")
+        try:
+            func(*args, **kwargs)
+        except documented:
+            pass
+        except BaseException as exc:
+            raise AssertionError(
+                f"{name}: undocumented {type(exc).__name__}: "
+                f"{safe_repr(exc)}") from exc
+        check_blocking_call(ctx, "get", *blocking)
+        check_blocking_call(ctx, "put", *blocking)
+        # The module still works.
+        CALLS.log("sanity")
+        ctx.refresh()
+        ctx.live.run("pass")
+        assert ctx.live.call(divmod, 7, 2) == (3, 1)
+        assert ctx.queue.get_nowait() == "an item"
+
+    test()
+    destroy_all_but()
+
+
+# ----------------------------------------------------------------------------
+# What crosses between interpreters
+
+def crossing_values(queue_refs=None):
+    """(value, kind): kind is 'shareable', 'pickled' or 'unpicklable'."""
+    from hypothesis import strategies as st
+    text = st.text(st.characters(codec=None, exclude_categories=()),
+                   max_size=30)
+    scalars = (st.none() | st.booleans() | st.integers()
+               | st.sampled_from([2**63, -2**63 - 1, 2**64, 10**400])
+               | st.floats() | text | st.binary(max_size=30))
+    if queue_refs is not None:
+        scalars = scalars | queue_refs
+    shareable = st.recursive(scalars, lambda c: st.lists(
+        c, max_size=4).map(tuple), max_leaves=10)
+    pickled = st.recursive(
+        shareable | st.sampled_from([
+            1j, fractions.Fraction(-7, 3), decimal.Decimal("1.10"),
+            bytearray(b"\0\xff"), range(2, 9, 3), frozenset({1, 2}),
+            collections.OrderedDict(b=1, a=2), Ellipsis, int, len]),
+        lambda c: (st.lists(c, max_size=3)
+                   | st.dictionaries(text, c, max_size=3)
+                   | st.lists(c, max_size=3).map(tuple)),
+        max_leaves=8).filter(lambda v: not is_shareable_model(v))
+    unpicklable = st.sampled_from([
+        threading.Lock(), generator(), make_closure(), memoryview(b"m"),
+        BadReduce(), (1, [threading.Lock()]), [generator()], sys,
+        GarbageReduce(42), GarbageReduce(()), DEEP])
+    return (shareable.map(lambda v: (v, "shareable"))
+            | pickled.map(lambda v: (v, "pickled"))
+            | unpicklable.map(lambda v: (v, "unpicklable")))
+
+
+class QRef:
+    """A queue in a model value, by id."""
+
+    def __init__(self, qid):
+        self.qid = qid
+
+    def __repr__(self):
+        return f"QRef({self.qid})"
+
+
+def is_shareable_model(value):
+    import interpreters
+    if value is DEEP:
+        return False
+    if value is None or type(value) in (bool, int, float, str, bytes,
+                                         interpreters.Queue, QRef):
+        return True
+    if type(value) is tuple:
+        return all(is_shareable_model(item) for item in value)
+    return False
+
+
+def same(got, expected, handles=None):
+    """Whether got is what expected (a model value) stands for."""
+    import interpreters
+    if isinstance(expected, QRef):
+        return type(got) is interpreters.Queue and got.id == expected.qid
+    if type(got) is not type(expected):
+        return False
+    if type(expected) is float:
+        return repr(got) == repr(expected)
+    if type(expected) in (tuple, list):
+        return len(got) == len(expected) and all(
+            same(g, e) for g, e in zip(got, expected))
+    if type(expected) in (dict, collections.OrderedDict):
+        return (list(got) == list(expected)
+                and all(same(got[k], expected[k]) for k in expected))
+    if type(expected) is decimal.Decimal:
+        return str(got) == str(expected)
+    return got == expected
+
+
+def queue_ids_in(value):
+    """The ids of the queues that a model value refers to."""
+    if value is DEEP:
+        return []
+    if isinstance(value, QRef):
+        return [value.qid]
+    if type(value) in (tuple, list):
+        return [qid for item in value for qid in queue_ids_in(item)]
+    if type(value) in (dict, collections.OrderedDict):
+        return [qid for item in value.values() for qid in queue_ids_in(item)]
+    return []
+
+
+def fuzz_crossing():
+    from hypothesis import given
+    import interpreters
+    q = interpreters.create_queue()
+    interp = interpreters.create()
+    interp.prepare_main(q=q)
+
+    @settings_for("crossing")
+    @with_seed
+    @given(item=crossing_values())
+    def test(item):
+        value, kind = item
+        CALLS.new_case("crossing")
+        CALLS.log(f"is_shareable({safe_repr(value)})")
+        assert interpreters.is_shareable(value) == (kind == "shareable"), \
+            (value, kind)
+        if kind == "unpicklable":
+            for put in (q.put, q.put_nowait, lambda v: interp.call(len, v),
+                        lambda v: interp.prepare_main(v=v)):
+                CALLS.log(f"put unpicklable {safe_repr(value)}")
+                try:
+                    put(value)
+                except interpreters.NotShareableError:
+                    pass
+                else:
+                    raise AssertionError(f"{value!r} crossed")
+                assert q.empty()
+            return
+        # Through a queue, in the same interpreter.
+        CALLS.log(f"put {safe_repr(value)}")
+        q.put_nowait(value)
+        got = q.get_nowait()
+        assert same(got, value), (got, value)
+        # To the other interpreter and back, three ways.
+        CALLS.log(f"prepare_main and back {safe_repr(value)}")
+        interp.prepare_main(v=value)
+        interp.run("q.put(v); del v")
+        got = q.get_nowait()
+        assert same(got, value), (got, value)
+        CALLS.log(f"call with {safe_repr(value)}")
+        got = interp.call(main_function, value)
+        assert same(got, value), (got, value)
+        q.put(value)
+        interp.run("q.put(q.get_nowait())")
+        got = q.get_nowait()
+        assert same(got, value), (got, value)
+        assert q.empty()
+
+    test()
+    interp.destroy()
+
+
+# ----------------------------------------------------------------------------
+# The state machine
+
+# (source, name of the exception type it raises, or None)
+SNIPPETS = [
+    ("pass", None),
+    ("import sys; spam = len(sys.modules)", None),
+    ("1 / 0", "ZeroDivisionError"),
+    ("raise SystemExit(2)", "SystemExit"),
+    ("raise KeyboardInterrupt", "KeyboardInterrupt"),
+    ("1 +", "SyntaxError"),
+    ("undefined_name", "NameError"),
+    ("class E(Exception):\n    def __str__(self): 1 / 0\nraise E", "E"),
+    ("import threading\nt = threading.Thread(target=len, args=((),))\n"
+     "t.start()\nt.join()", None),
+    ("raise ValueError('\\u20ac\\udc80\\0')", "ValueError"),
+]
+
+# (func, args, kwargs, expected result or the name of the exception type
+# raised in the target)
+CALLABLES = [
+    (len, ("spam",), {}, 4),
+    (pow, (2, 100), {}, 2**100),
+    (divmod, (7, 0), {}, "ZeroDivisionError"),
+    (sorted, ((3, 1, 2),), {"reverse": True}, [3, 2, 1]),
+    (int, ("zz",), {}, "ValueError"),
+    (int, ("ff",), {"base": 16}, 255),
+    (str.upper, ("\xe9\U0001d11e",), {}, "\xc9\U0001d11e"),
+    (sys.exit, (4,), {}, "SystemExit"),
+    (main_function, (("x", 1.5),), {}, ("x", 1.5)),
+    (main_function_boom, (), {}, "NameError"),
+    (lambda x, *, y: x * y, (21,), {"y": 2}, 42),
+    (dict, ([("a", [1])],), {"b": {2}}, {"a": [1], "b": {2}}),
+]
+
+
+def make_machine_class():
+    from hypothesis import strategies as st
+    from hypothesis.stateful import (
+        Bundle, RuleBasedStateMachine, invariant, multiple, precondition,
+        rule)
+    import _interpreters
+    import interpreters
+
+    class ModelQueue:
+        def __init__(self, maxsize):
+            self.maxsize = maxsize
+            self.items = collections.deque()
+
+        def full(self):
+            return self.maxsize > 0 and len(self.items) >= self.maxsize
+
+    class InterpretersMachine(RuleBasedStateMachine):
+        interps = Bundle("interps")
+        queues = Bundle("queues")
+        values = crossing_values(queues.map(QRef))
+
+        def __init__(self):
+            super().__init__()
+            CALLS.new_case("machine")
+            self.main_id = _interpreters.get_main()
+            self.handles = {}       # interp id -> Interpreter, ever made
+            self.alive = set()      # interp ids alive in the model
+            self.sub_refs = {}      # interp id -> ids of queues it holds
+            self.qhandles = {}      # queue id -> our Queue handle
+            self.model = {}         # queue id -> ModelQueue, alive ones
+            self.chan = interpreters.create_queue()
+            self.counter = 0
+
+        # The model of queue lifetimes: a queue lives while a handle or
+        # an item of a living queue refers to it.
+
+        def collect(self):
+            while True:
+                refs = collections.Counter(self.qhandles)
+                for interp_id in self.alive:
+                    refs.update(self.sub_refs[interp_id])
+                for mq in self.model.values():
+                    for item in mq.items:
+                        refs.update(queue_ids_in(item))
+                dead = [qid for qid in self.model if not refs[qid]]
+                if not dead:
+                    return
+                for qid in dead:
+                    del self.model[qid]
+
+        def materialize(self, value):
+            """Replace the QRefs of a model value with queue handles."""
+            if value is DEEP:
+                return value
+            if isinstance(value, QRef):
+                return self.qhandles[value.qid]
+            if type(value) is tuple:
+                return tuple(self.materialize(v) for v in value)
+            if type(value) is list:
+                return [self.materialize(v) for v in value]
+            if type(value) is dict:
+                return {k: self.materialize(v) for k, v in value.items()}
+            return value
+
+        def can_send(self, value):
+            return all(qid in self.qhandles for qid in queue_ids_in(value))
+
+        def expect_run(self, interp_id, source, expected):
+            """Run source in interp_id, checking the outcome."""
+            interp = self.handles[interp_id]
+            CALLS.log(f"run({interp_id}, {safe_repr(source)})")
+            if interp_id not in self.alive:
+                try:
+                    interp.run(source)
+                except interpreters.InterpreterNotFoundError:
+                    return
+                raise AssertionError("ran in a destroyed interpreter")
+            try:
+                interp.run(source)
+            except interpreters.RunFailedError as err:
+                assert err.excinfo.type.__name__ == expected, (
+                    source, expected, str(err), err.excinfo.formatted)
+                assert str(err).startswith(expected), str(err)
+            else:
+                assert expected is None, (source, expected)
+
+        # Interpreters
+
+        @precondition(lambda self: len(self.alive) < 4)
+        @rule(target=interps)
+        def create(self):
+            CALLS.log("create()")
+            interp = interpreters.create()
+            assert interp.id not in self.handles
+            interp.prepare_main(_chan=self.chan)
+            self.handles[interp.id] = interp
+            self.alive.add(interp.id)
+            self.sub_refs[interp.id] = set()
+            return interp.id
+
+        @rule(interp_id=interps)
+        def destroy(self, interp_id):
+            interp = self.handles[interp_id]
+            CALLS.log(f"destroy({interp_id})")
+            if interp_id in self.alive:
+                interp.destroy()
+                self.alive.discard(interp_id)
+                self.collect()
+            else:
+                try:
+                    interp.destroy()
+                except interpreters.InterpreterNotFoundError:
+                    pass
+                else:
+                    raise AssertionError("destroyed twice")
+
+        @rule(interp_id=interps, snippet=st.sampled_from(SNIPPETS))
+        def run(self, interp_id, snippet):
+            self.expect_run(interp_id, *snippet)
+
+        @rule(interp_id=interps,
+              source=st.text(st.characters(codec=None,
+                                           exclude_categories=()),
+                             max_size=15))
+        def run_text(self, interp_id, source):
+            interp = self.handles[interp_id]
+            CALLS.log(f"run({interp_id}, {safe_repr(source)})")
+            try:
+                interp.run(source)
+            except interpreters.RunFailedError:
+                assert interp_id in self.alive
+            except interpreters.InterpreterNotFoundError:
+                assert interp_id not in self.alive
+            # A successful run of random text must not have rebound our
+            # names: put them back.
+            if interp_id in self.alive:
+                self.rebind(interp_id)
+
+        def rebind(self, interp_id):
+            names = {f"q{qid}": self.qhandles[qid]
+                     for qid in self.sub_refs[interp_id]
+                     if qid in self.qhandles}
+            names["_chan"] = self.chan
+            self.handles[interp_id].prepare_main(names)
+
+        @rule(interp_id=interps, which=st.sampled_from(CALLABLES))
+        def call(self, interp_id, which):
+            func, args, kwargs, expected = which
+            interp = self.handles[interp_id]
+            CALLS.log(f"call({interp_id}, {safe_repr(func)}, "
+                      f"{safe_repr(args)})")
+            if interp_id not in self.alive:
+                try:
+                    interp.call(func, *args, **kwargs)
+                except interpreters.InterpreterNotFoundError:
+                    return
+                raise AssertionError("called into a destroyed interpreter")
+            try:
+                got = interp.call(func, *args, **kwargs)
+            except interpreters.RunFailedError as err:
+                assert err.excinfo.type.__name__ == expected, (
+                    expected, str(err))
+                cause = err.__cause__
+                assert cause is None or type(cause).__name__ == expected
+            else:
+                assert same(got, expected), (got, expected)
+
+        @rule(interp_id=interps)
+        def is_running(self, interp_id):
+            CALLS.log(f"is_running({interp_id})")
+            try:
+                running = self.handles[interp_id].is_running()
+            except interpreters.InterpreterNotFoundError:
+                assert interp_id not in self.alive
+            else:
+                assert interp_id in self.alive
+                assert running is False
+
+        @rule(interp_id=interps, data=st.data())
+        def echo(self, interp_id, data):
+            value, kind = data.draw(self.values)
+            if not self.can_send(value):
+                return
+            interp = self.handles[interp_id]
+            sent = self.materialize(value)
+            CALLS.log(f"prepare_main({interp_id}, v={safe_repr(sent)})")
+            try:
+                interp.prepare_main(v=sent)
+            except interpreters.NotShareableError:
+                assert kind == "unpicklable", value
+                return
+            except interpreters.InterpreterNotFoundError:
+                assert interp_id not in self.alive
+                return
+            assert interp_id in self.alive and kind != "unpicklable", value
+            del sent
+            interp.run("_chan.put(v); del v")
+            got = self.chan.get_nowait()
+            assert same(got, value), (got, value)
+
+        # Queues
+
+        @rule(target=queues, maxsize=st.integers(0, 3))
+        def create_queue(self, maxsize):
+            CALLS.log(f"create_queue({maxsize})")
+            q = interpreters.create_queue(maxsize)
+            assert q.id not in self.model
+            assert q.maxsize == maxsize
+            self.qhandles[q.id] = q
+            self.model[q.id] = ModelQueue(maxsize)
+            return q.id
+
+        @rule(target=queues, interp_id=interps, maxsize=st.integers(0, 3))
+        def create_queue_in(self, interp_id, maxsize):
+            """A queue created, and held, by a subinterpreter only."""
+            if interp_id not in self.alive:
+                return multiple()
+            self.counter += 1
+            name = f"own{self.counter}"
+            CALLS.log(f"create_queue({maxsize}) in {interp_id}")
+            self.handles[interp_id].run(
+                f"import interpreters\n"
+                f"{name} = interpreters.create_queue({maxsize})\n"
+                f"_chan.put({name}.id)")
+            qid = self.chan.get_nowait()
+            assert qid not in self.model
+            self.model[qid] = ModelQueue(maxsize)
+            # Hold it under the usual name as well.
+            self.handles[interp_id].run(f"q{qid} = {name}; del {name}")
+            self.sub_refs[interp_id].add(qid)
+            return qid
+
+        def put_expect(self, qid, value, kind, put):
+            mq = self.model.get(qid)
+            try:
+                put()
+            except interpreters.NotShareableError:
+                assert kind == "unpicklable", value
+            except interpreters.QueueFull:
+                assert kind != "unpicklable" and mq.full()
+            else:
+                assert kind != "unpicklable" and not mq.full(), value
+                mq.items.append(value)
+
+        @rule(qid=queues, data=st.data())
+        def put_nowait(self, qid, data):
+            if qid not in self.qhandles:
+                return
+            value, kind = data.draw(self.values)
+            if not self.can_send(value):
+                return
+            q = self.qhandles[qid]
+            sent = self.materialize(value)
+            assert interpreters.is_shareable(sent) == (kind == "shareable")
+            CALLS.log(f"put_nowait({qid}, {safe_repr(sent)})")
+            self.put_expect(qid, value, kind, lambda: q.put_nowait(sent))
+            del sent
+            self.collect()
+
+        def expect_get(self, qid, got=None, error=None):
+            mq = self.model[qid]
+            if error is not None:
+                assert not mq.items, (qid, error)
+                return
+            expected = mq.items.popleft()
+            assert same(got, expected), (got, expected)
+            for ref in queue_ids_in(expected):
+                # We now hold the queue; keep one handle at most.
+                self.qhandles.setdefault(ref, interpreters.Queue(ref))
+            self.collect()
+
+        @rule(qid=queues)
+        def get_nowait(self, qid):
+            if qid not in self.qhandles:
+                return
+            CALLS.log(f"get_nowait({qid})")
+            try:
+                got = self.qhandles[qid].get_nowait()
+            except interpreters.QueueEmpty:
+                self.expect_get(qid, error="QueueEmpty")
+            else:
+                self.expect_get(qid, got)
+
+        @rule(interp_id=interps, qid=queues, data=st.data())
+        def put_in(self, interp_id, qid, data):
+            if interp_id not in self.alive or qid not in self.model:
+                return
+            if qid not in self.sub_refs[interp_id]:
+                if qid not in self.qhandles:
+                    return
+                self.handles[interp_id].prepare_main(
+                    {f"q{qid}": self.qhandles[qid]})
+                self.sub_refs[interp_id].add(qid)
+            value, kind = data.draw(self.values)
+            if not self.can_send(value) or kind == "unpicklable":
+                return
+            interp = self.handles[interp_id]
+            CALLS.log(f"put in {interp_id} to {qid}: {safe_repr(value)}")
+            interp.prepare_main(v=self.materialize(value))
+
+            def put():
+                try:
+                    interp.run(f"try:\n    q{qid}.put_nowait(v)\n"
+                               f"finally:\n    del v")
+                except interpreters.RunFailedError as err:
+                    if err.excinfo.type.__name__ == "QueueFull":
+                        raise interpreters.QueueFull from None
+                    raise
+            self.put_expect(qid, value, kind, put)
+            self.collect()
+
+        @rule(interp_id=interps, qid=queues)
+        def get_in(self, interp_id, qid):
+            if interp_id not in self.alive or qid not in self.model:
+                return
+            if qid not in self.sub_refs[interp_id]:
+                if qid not in self.qhandles:
+                    return
+                self.handles[interp_id].prepare_main(
+                    {f"q{qid}": self.qhandles[qid]})
+                self.sub_refs[interp_id].add(qid)
+            CALLS.log(f"get in {interp_id} from {qid}")
+            try:
+                self.handles[interp_id].run(f"_chan.put(q{qid}.get_nowait())")
+            except interpreters.RunFailedError as err:
+                assert err.excinfo.type.__name__ == "QueueEmpty", str(err)
+                self.expect_get(qid, error="QueueEmpty")
+            else:
+                self.expect_get(qid, self.chan.get_nowait())
+
+        @rule(qid=queues)
+        def lookup(self, qid):
+            CALLS.log(f"Queue({qid})")
+            try:
+                q = interpreters.Queue(qid)
+            except interpreters.QueueNotFoundError:
+                assert qid not in self.model, qid
+            else:
+                assert qid in self.model, qid
+                assert q.id == qid
+                assert q.maxsize == self.model[qid].maxsize
+                self.qhandles.setdefault(qid, q)
+                assert self.qhandles[qid] == q
+                assert hash(self.qhandles[qid]) == hash(q)
+
+        @rule(qid=queues)
+        def drop_handle(self, qid):
+            CALLS.log(f"drop our handle of {qid}")
+            self.qhandles.pop(qid, None)
+            self.collect()
+
+        @invariant()
+        def queues_agree(self):
+            for qid, q in self.qhandles.items():
+                mq = self.model[qid]
+                assert q.qsize() == len(mq.items), (qid, q.qsize(), mq.items)
+                assert q.empty() == (not mq.items)
+                assert q.full() == mq.full()
+
+        @invariant()
+        def interpreters_agree(self):
+            listed = set(_interpreters.list_all())
+            assert listed == self.alive | {self.main_id}, (listed,
+                                                           self.alive)
+
+        def teardown(self):
+            CALLS.log("teardown")
+            for interp_id in sorted(self.alive, reverse=True):
+                self.handles[interp_id].destroy()
+            self.alive.clear()
+            self.qhandles.clear()
+            destroy_all_but()
+
+    return InterpretersMachine
+
+
+def fuzz_machine():
+    from hypothesis.stateful import get_state_machine_test
+    machine = make_machine_class()
+    test = get_state_machine_test(machine, settings=settings_for("machine"))
+    with_seed(test)()
+
+
+if __name__ == "__main__":
+    child_main(sys.argv[1], sys.argv[2])
