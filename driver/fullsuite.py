@@ -23,6 +23,9 @@ _SUMMARY = re.compile(
 def run_suite(python, junit, log, jobs):
     """Run the full suite; return (failed test files, failed test cases)."""
     cmd = [str(python), "-m", "test", f"-j{jobs}", "--timeout", "1200",
+           # AF_VSOCK exists on virtual machines where nothing answers it:
+           # those tests hang in accept() until the timeout, on pristine too.
+           "--ignore", "*VSOCK*",
            "--junit-xml", str(junit)]
     with open(log, "w") as out:
         subprocess.run(cmd, stdout=out, stderr=subprocess.STDOUT)
