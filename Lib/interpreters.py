@@ -110,7 +110,7 @@ class Interpreter:
 
         The call runs and blocks like run().  The function, its arguments and
         its result cross between the interpreters like queue items; a
-        function defined in __main__ or by a lambda crosses as its code,
+        function defined in __main__ (a lambda too) crosses as its code,
         unless it is a closure.  Raise NotShareableError if one of them
         cannot cross, InterpreterError if the interpreter is already running
         and RunFailedError if the call raises; the original exception is

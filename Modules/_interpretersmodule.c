@@ -42,7 +42,16 @@ interpreters_get_state(PyObject *module)
 interpreters_state *
 interpreters_current_state(void)
 {
-    PyObject *module = PyImport_ImportModule("_interpreters");
+    PyObject *name = PyUnicode_FromString("_interpreters");
+    if (name == NULL) {
+        return NULL;
+    }
+    /* Faster than PyImport_Import() when it is imported already */
+    PyObject *module = PyImport_GetModule(name);
+    if (module == NULL && !PyErr_Occurred()) {
+        module = PyImport_Import(name);
+    }
+    Py_DECREF(name);
     if (module == NULL) {
         return NULL;
     }
@@ -59,45 +68,6 @@ interpreters_current_state(void)
     Py_DECREF(module);
     return st;
 }
-
-static int
-interpreters_traverse(PyObject *module, visitproc visit, void *arg)
-{
-    interpreters_state *st = interpreters_get_state(module);
-    Py_VISIT(st->InterpreterError);
-    Py_VISIT(st->InterpreterNotFoundError);
-    Py_VISIT(st->RunFailedError);
-    Py_VISIT(st->NotShareableError);
-    Py_VISIT(st->QueueError);
-    Py_VISIT(st->QueueNotFoundError);
-    Py_VISIT(st->QueueEmpty);
-    Py_VISIT(st->QueueFull);
-    Py_VISIT(st->QueueType);
-    return 0;
-}
-
-static int
-interpreters_clear(PyObject *module)
-{
-    interpreters_state *st = interpreters_get_state(module);
-    Py_CLEAR(st->InterpreterError);
-    Py_CLEAR(st->InterpreterNotFoundError);
-    Py_CLEAR(st->RunFailedError);
-    Py_CLEAR(st->NotShareableError);
-    Py_CLEAR(st->QueueError);
-    Py_CLEAR(st->QueueNotFoundError);
-    Py_CLEAR(st->QueueEmpty);
-    Py_CLEAR(st->QueueFull);
-    Py_CLEAR(st->QueueType);
-    return 0;
-}
-
-static void
-interpreters_free(void *module)
-{
-    (void)interpreters_clear((PyObject *)module);
-}
-
 
 /* ------------------------------------------------------------------------
    Interpreter IDs
@@ -226,7 +196,6 @@ interp_set_runstate_error(interpreters_state *st, int err, int64_t id)
 
 typedef struct {
     int64_t id;
-    PyInterpreterState *interp;
     PyThreadState *tstate;      /* the target's thread state */
     PyThreadState *caller;      /* the caller's thread state */
 } interp_switch;
@@ -259,13 +228,12 @@ interp_enter(interpreters_state *st, int64_t id, interp_switch *sw)
     if (tstate == NULL) {
         tstate = PyThreadState_New(interp);
         if (tstate == NULL) {
-            (void)runstate_stop(id, NULL);
+            (void)runstate_stop(id, NULL, 0);
             PyErr_NoMemory();
             return -1;
         }
     }
     sw->id = id;
-    sw->interp = interp;
     sw->tstate = tstate;
     sw->caller = PyThreadState_Swap(tstate);
     assert(sw->caller == caller);
@@ -280,16 +248,28 @@ interp_exit(interp_switch *sw)
     PyThreadState *tstate = sw->tstate;
     assert(_PyThreadState_GET() == tstate);
     assert(!PyErr_Occurred());
-    /* Clearing a thread state does not undo sys.settrace() or
-       sys.setprofile() completely, nor _thread._set_sentinel(): after
-       those, make a new thread state next time. */
-    int reusable = (tstate->c_tracefunc == NULL
+
+    /* The threading module makes the thread state that imports it the
+       state of its main thread: it holds a lock that the thread state
+       releases when cleared, and threading._shutdown() expects the main
+       thread's lock held until then, when the interpreter finalizes.  So
+       keep that thread state as it is until then. */
+    int as_main = (tstate->on_delete != NULL && !runstate_has_main(sw->id));
+    int reusable = 0;
+    if (!as_main) {
+        /* Clearing a thread state does not undo sys.settrace() or
+           sys.setprofile() completely, nor _thread._set_sentinel(): after
+           those, make a new thread state next time. */
+        reusable = (tstate->c_tracefunc == NULL
                     && tstate->c_profilefunc == NULL
                     && tstate->on_delete == NULL);
-    PyThreadState_Clear(tstate);
+        PyThreadState_Clear(tstate);
+    }
     PyThreadState_Swap(sw->caller);
-    PyThreadState *unused = runstate_stop(sw->id, reusable ? tstate : NULL);
-    if (!reusable) {
+    PyThreadState *unused = runstate_stop(sw->id,
+                                          as_main || reusable ? tstate : NULL,
+                                          as_main);
+    if (!as_main && !reusable) {
         PyThreadState_Delete(tstate);
     }
     if (unused != NULL) {
@@ -394,7 +374,7 @@ code_cache_get(const char *source, Py_ssize_t size)
     if (interp_dict == NULL) {
         return compile_source(source);
     }
-    PyObject *cache_key = PyUnicode_InternFromString(CODE_CACHE_KEY);
+    PyObject *cache_key = PyUnicode_FromString(CODE_CACHE_KEY);
     if (cache_key == NULL) {
         return NULL;
     }
@@ -496,6 +476,18 @@ error:
    Creating and destroying interpreters
 */
 
+/* Return 1 if tstate is one of the n thread states in array, else 0. */
+static int
+tstate_in(PyThreadState *tstate, PyThreadState *const *array, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (array[i] == tstate) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* Why interp_finalize() gave up */
 typedef enum {
     FINALIZE_OK = 0,
@@ -505,12 +497,13 @@ typedef enum {
 } finalize_result;
 
 /* In the target interpreter: return 1 if a thread of it other than the
-   current one (and tstate0) is a daemon thread of the threading module,
-   which threading._shutdown() would not wait for, 0 if not, -1 with an
-   exception set on error.  Threads not started by the threading module
-   cannot be seen here: interp_has_other_threads() finds them later. */
+   current one and those in ours (thread states of this module's) is a
+   daemon thread of the threading module, which threading._shutdown()
+   would not wait for, 0 if not, -1 with an exception set on error.
+   Threads not started by the threading module cannot be seen here:
+   interp_has_other_threads() finds them later. */
 static int
-interp_has_daemon_threads(PyThreadState *tstate0)
+interp_has_daemon_threads(PyThreadState *const *ours, size_t nours)
 {
     PyThreadState *current = _PyThreadState_GET();
     PyObject *threading = PyImport_GetModule(&_Py_ID(threading));
@@ -559,7 +552,7 @@ interp_has_daemon_threads(PyThreadState *tstate0)
     res = 0;
     PyThreadState *ts = PyInterpreterState_ThreadHead(current->interp);
     for (; ts != NULL; ts = PyThreadState_Next(ts)) {
-        if (ts == current || ts == tstate0) {
+        if (ts == current || tstate_in(ts, ours, nours)) {
             continue;
         }
         ident = PyLong_FromUnsignedLong(ts->thread_id);
@@ -584,14 +577,15 @@ done:
 }
 
 /* Return 1 if interp has thread states other than the current one and
-   tstate0, else 0. */
+   those in ours, else 0. */
 static int
-interp_has_other_threads(PyInterpreterState *interp, PyThreadState *tstate0)
+interp_has_other_threads(PyInterpreterState *interp,
+                         PyThreadState *const *ours, size_t nours)
 {
     PyThreadState *current = _PyThreadState_GET();
     PyThreadState *ts = PyInterpreterState_ThreadHead(interp);
     for (; ts != NULL; ts = PyThreadState_Next(ts)) {
-        if (ts != current && ts != tstate0) {
+        if (ts != current && !tstate_in(ts, ours, nours)) {
             return 1;
         }
     }
@@ -619,11 +613,21 @@ interp_shutdown_threads(void)
     Py_DECREF(threading);
 }
 
-/* In the target interpreter, once tstate0 is gone: threading._shutdown()
-   ran already, and Py_EndInterpreter() calls it again.  The threading
-   module makes that second call return at once if its main thread, whose
-   thread state was tstate0, is stopped; a thread is only seen stopped
-   once asked. */
+/* In the target interpreter: delete *main, the thread state of the
+   threading module's main thread (see interp_exit()), and set *main to
+   NULL.  That releases the main thread's lock. */
+static void
+interp_delete_main(PyThreadState **main)
+{
+    PyThreadState_Clear(*main);
+    PyThreadState_Delete(*main);
+    *main = NULL;
+}
+
+/* In the target interpreter: once threading._shutdown() ran, make the
+   threading module see that its main thread is gone.  Else each later
+   call, Py_EndInterpreter()'s too, would call the threading atexit hooks
+   again. */
 static void
 interp_stop_main_thread(void)
 {
@@ -638,6 +642,7 @@ interp_stop_main_thread(void)
         PyErr_Clear();
         return;
     }
+    /* A thread only notices that it stopped when asked. */
     PyObject *res = PyObject_CallMethod(main, "is_alive", NULL);
     Py_DECREF(main);
     if (res == NULL) {
@@ -665,9 +670,11 @@ interp_flush_std_files(void)
     }
 }
 
-/* Finalize interp (ID id), which is neither the current, nor the main,
-   nor a running interpreter, and which the caller marked as being
-   destroyed.  tstate0 is the thread state it was created with, if any.
+/* Finalize interp, which is neither the current, nor the main, nor a
+   running interpreter, and which the caller marked as being destroyed.
+   tstate0 is the thread state it was created with, *main the state of
+   its threading module's main thread or NULL; *main is set to NULL if
+   that goes.
 
    Py_EndInterpreter() aborts the process if any other thread state of the
    interpreter is left once it has waited for the non-daemon threads: so
@@ -680,17 +687,18 @@ interp_flush_std_files(void)
    exception set). */
 static finalize_result
 interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
-                int at_exit)
+                PyThreadState **main, int at_exit)
 {
     PyThreadState *tstate = PyThreadState_New(interp);
     if (tstate == NULL) {
         return FINALIZE_NOMEM;
     }
     PyThreadState *caller = PyThreadState_Swap(tstate);
+    PyThreadState *ours[2] = {tstate0, *main};
 
     finalize_result res = FINALIZE_OK;
     if (!at_exit) {
-        int found = interp_has_daemon_threads(tstate0);
+        int found = interp_has_daemon_threads(ours, 2);
         if (found != 0) {
             if (found < 0) {
                 PyErr_WriteUnraisable(NULL);
@@ -699,22 +707,35 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
             goto refused;
         }
     }
-    /* What Py_EndInterpreter() does, in the same order. */
+
+    /* What Py_EndInterpreter() does, in the same order.  Called from the
+       main thread, threading._shutdown() stops it.  Called from another
+       thread, it waits for the main thread like for the others: for its
+       thread state to go. */
+    if (*main != NULL && (*main)->thread_id != PyThread_get_thread_ident()) {
+        interp_delete_main(main);
+        ours[1] = NULL;
+    }
     interp_shutdown_threads();
+    if (ours[1] == NULL) {
+        interp_stop_main_thread();
+    }
     _PyAtExit_Call(interp);
     interp_flush_std_files();
     /* XXX A thread started by an atexit hook is only noticed here: then
-       the interpreter is left alive, without its atexit hooks. */
-    if (interp_has_other_threads(interp, tstate0)) {
+       the interpreter is left alive, without its atexit hooks, and a new
+       destroy() does not wait for its non-daemon threads. */
+    if (interp_has_other_threads(interp, ours, 2)) {
         res = FINALIZE_THREADS;
         goto refused;
     }
 
-    if (tstate0 != NULL) {
-        PyThreadState_Clear(tstate0);
-        PyThreadState_Delete(tstate0);
-        interp_stop_main_thread();
+    if (*main != NULL) {
+        interp_delete_main(main);
     }
+    /* tstate keeps the interpreter from having no thread state. */
+    PyThreadState_Clear(tstate0);
+    PyThreadState_Delete(tstate0);
     Py_EndInterpreter(tstate);
     /* Py_EndInterpreter() leaves no current thread state. */
     PyThreadState_Swap(caller);
@@ -733,8 +754,8 @@ static int
 interp_destroy(interpreters_state *st, PyInterpreterState *interp,
                int64_t id)
 {
-    PyThreadState *tstate0, *spare;
-    int err = runstate_begin_destroy(id, &tstate0, &spare);
+    PyThreadState *tstate0, *main, *spare;
+    int err = runstate_begin_destroy(id, &tstate0, &main, &spare);
     if (err < 0) {
         if (err == RUNSTATE_RUNNING) {
             PyErr_Format(st->InterpreterError,
@@ -749,8 +770,8 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
         PyThreadState_Delete(spare);
     }
 
-    finalize_result res = interp_finalize(interp, tstate0, 0);
-    runstate_end_destroy(id, res == FINALIZE_OK);
+    finalize_result res = interp_finalize(interp, tstate0, &main, 0);
+    runstate_end_destroy(id, res == FINALIZE_OK, main);
     switch (res) {
     case FINALIZE_OK:
         break;
@@ -817,23 +838,29 @@ interp_finalize_at_exit(int64_t id)
     if (interp == NULL || interp == _PyInterpreterState_Main()) {
         return;
     }
-    PyThreadState *tstate0, *spare;
-    int err = runstate_begin_destroy(id, &tstate0, &spare);
+    PyThreadState *tstate0, *main, *spare;
+    int err = runstate_begin_destroy(id, &tstate0, &main, &spare);
     if (err == RUNSTATE_UNKNOWN) {
         /* Not ours: whoever created it handles it, e.g.
            _xxsubinterpreters when its last interpreter ID object goes. */
         return;
     }
+    if (err == RUNSTATE_DESTROYING) {
+        /* By a daemon thread: it may still finish.  Else
+           interp_abandon_remaining() sees to it. */
+        return;
+    }
     if (err < 0) {
-        /* Running (or being destroyed by a daemon thread) */
+        /* Code runs in it, in a daemon thread (or a thread that
+           threading._shutdown() gave up on). */
         interp_abandon(interp, id);
         return;
     }
     if (spare != NULL) {
         PyThreadState_Delete(spare);
     }
-    finalize_result res = interp_finalize(interp, tstate0, 1);
-    runstate_end_destroy(id, res == FINALIZE_OK);
+    finalize_result res = interp_finalize(interp, tstate0, &main, 1);
+    runstate_end_destroy(id, res == FINALIZE_OK, main);
     if (res != FINALIZE_OK) {
         interp_abandon(interp, id);
     }
@@ -845,8 +872,12 @@ static int64_t *
 interp_list_ids(Py_ssize_t *count)
 {
     _PyRuntimeState *runtime = &_PyRuntime;
-    int64_t *ids = NULL;
-    Py_ssize_t size = 0;
+    Py_ssize_t size = 8;
+    int64_t *ids = PyMem_New(int64_t, size);
+    if (ids == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
     for (;;) {
         Py_ssize_t n = 0;
         HEAD_LOCK(runtime);
@@ -877,6 +908,29 @@ interp_list_ids(Py_ssize_t *count)
             return NULL;
         }
     }
+}
+
+/* Abandon what is left of our interpreters: called when the main
+   interpreter's module goes during finalization, when no other thread can
+   run anymore, in case the atexit hook could not see to everything. */
+static void
+interp_abandon_remaining(void)
+{
+    Py_ssize_t count;
+    int64_t *ids = interp_list_ids(&count);
+    if (ids == NULL) {
+        PyErr_Clear();
+        return;
+    }
+    for (Py_ssize_t i = 0; i < count; i++) {
+        PyInterpreterState *interp = interp_find(ids[i]);
+        if (interp != NULL && interp != _PyInterpreterState_Main()
+            && runstate_contains(ids[i]))
+        {
+            interp_abandon(interp, ids[i]);
+        }
+    }
+    PyMem_Free(ids);
 }
 
 /*[clinic input]
@@ -971,23 +1025,8 @@ _interpreters_create_impl(PyObject *module)
         return NULL;
     }
 
-    /* The thread state that imports the threading module becomes the
-       state of its main thread: threading._shutdown() expects it to be
-       alive when the interpreter finalizes.  Import it now, with tstate0,
-       which lives as long as the interpreter: then the creating thread is
-       the interpreter's main thread, and run_string() can use short-lived
-       thread states. */
-    PyObject *threading = PyImport_ImportModule("threading");
-    if (threading == NULL) {
-        /* It will be imported later, or never used. */
-        PyErr_Clear();
-    }
-    Py_XDECREF(threading);
-
     PyThreadState_Swap(caller);
-    PyThreadState *unused = runstate_stop(id, NULL);
-    assert(unused == NULL);
-    (void)unused;
+    /* If this fails, list_all() still finds the new interpreter. */
     return PyLong_FromLongLong(id);
 }
 
@@ -1168,10 +1207,10 @@ _interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code)
 
 /* call() and set_main_attrs() */
 
-/* Return the current interpreter's NotShareableError, a borrowed
-   reference, or NULL.  Leave the current exception as it is. */
-static PyObject *
-current_not_shareable_error(void)
+/* In the target interpreter: return 1 if the current exception is its
+   NotShareableError, else 0. */
+static int
+not_shareable_error_occurred(void)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
@@ -1180,21 +1219,55 @@ current_not_shareable_error(void)
         PyErr_Clear();
     }
     PyErr_Restore(type, value, tb);
-    return st != NULL ? st->NotShareableError : NULL;
+    return st != NULL && PyErr_ExceptionMatches(st->NotShareableError);
 }
 
-/* In the target interpreter: the data of what (a callable, arguments...)
-   cannot be decoded here.  Raise NotShareableError, with the current
-   exception as its cause. */
+/* Back in the caller: raise NotShareableError because what could not
+   cross, to or from interpreter id.  info describes the exception that
+   was raised there, which becomes the __cause__ if it can be rebuilt
+   here. */
 static void
-set_not_rebuildable_error(const char *what)
+raise_not_shareable(interpreters_state *st, const char *what, int64_t id,
+                    excinfo *info)
 {
-    PyObject *exctype = current_not_shareable_error();
-    if (exctype == NULL) {
+    PyObject *msg;
+    if (strcmp(what, "the result") == 0) {
+        /* Encoding it raised NotShareableError there: keep its message. */
+        PyObject *reason = PyUnicode_DecodeUTF8(info->msg.data,
+                                                info->msg.size,
+                                                "surrogatepass");
+        if (reason == NULL) {
+            return;
+        }
+        msg = PyUnicode_FromFormat(
+            "the result cannot leave interpreter %lld: %U",
+            (long long)id, reason);
+        Py_DECREF(reason);
+    }
+    else {
+        PyObject *reason = excinfo_summary(info);
+        if (reason == NULL) {
+            return;
+        }
+        msg = PyUnicode_FromFormat(
+            "cannot rebuild %s in interpreter %lld: %U",
+            what, (long long)id, reason);
+        Py_DECREF(reason);
+    }
+    if (msg == NULL) {
         return;
     }
-    _PyErr_FormatFromCause(exctype, "cannot rebuild %s in interpreter %lld",
-                           what, (long long)PyInterpreterState_Get()->id);
+    PyObject *err = PyObject_CallOneArg(st->NotShareableError, msg);
+    Py_DECREF(msg);
+    if (err == NULL) {
+        return;
+    }
+    PyObject *cause = excinfo_cause(info);
+    if (cause != NULL) {
+        PyException_SetCause(err, cause);
+    }
+    PyErr_SetObject((PyObject *)Py_TYPE(err), err);
+    Py_DECREF(err);
 }
 
 typedef struct {
@@ -1202,31 +1275,31 @@ typedef struct {
     xdata *args;
     xdata *kwargs;
     xdata *result;
-    /* Set if the result cannot cross (NotShareableError there) */
-    int result_not_shareable;
+    /* What could not cross, if something could not */
+    const char *not_shareable;
     excinfo info;
 } call_data;
 
 /* In the target interpreter: decode and make the call, and encode its
-   result.  Return 0, or -1 with the exception described in
-   data->info. */
+   result.  Return 0, or -1 with the exception described in data->info
+   (and data->not_shareable set if it is about crossing). */
 static int
 call_in_target(call_data *data)
 {
     PyObject *func = NULL, *args = NULL, *kwargs = NULL, *result = NULL;
     func = xdata_decode(data->func);
     if (func == NULL) {
-        set_not_rebuildable_error("the callable");
+        data->not_shareable = "the callable";
         goto error;
     }
     args = xdata_decode(data->args);
     if (args == NULL) {
-        set_not_rebuildable_error("the arguments");
+        data->not_shareable = "the arguments";
         goto error;
     }
     kwargs = xdata_decode(data->kwargs);
     if (kwargs == NULL) {
-        set_not_rebuildable_error("the keyword arguments");
+        data->not_shareable = "the keyword arguments";
         goto error;
     }
     if (!PyTuple_Check(args) || !PyDict_Check(kwargs)) {
@@ -1238,16 +1311,11 @@ call_in_target(call_data *data)
         goto error;
     }
     data->result = xdata_encode(result, 0);
+    if (data->result == NULL && not_shareable_error_occurred()) {
+        data->not_shareable = "the result";
+    }
     if (data->result == NULL) {
-        PyObject *exctype = current_not_shareable_error();
-        if (exctype != NULL && PyErr_ExceptionMatches(exctype)) {
-            data->result_not_shareable = 1;
-            excinfo_capture(&data->info, 0);
-        }
-        else {
-            excinfo_capture(&data->info, EXCINFO_WITH_EXCEPTION);
-        }
-        goto done;
+        goto error;
     }
     goto done;
 
@@ -1288,7 +1356,7 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
 {
     interpreters_state *st = interpreters_get_state(module);
     PyObject *result = NULL;
-    call_data data = {NULL, NULL, NULL, NULL, 0, EXCINFO_INIT};
+    call_data data = {NULL, NULL, NULL, NULL, NULL, EXCINFO_INIT};
 
     /* Look the interpreter up before encoding anything, for the error. */
     if (interp_look_up(st, id) == NULL) {
@@ -1315,15 +1383,8 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
     interp_exit(&sw);
 
     if (failed) {
-        if (data.result_not_shareable) {
-            /* Same message, this interpreter's NotShareableError */
-            PyObject *msg = PyUnicode_DecodeUTF8(data.info.msg.data,
-                                                 data.info.msg.size,
-                                                 "surrogatepass");
-            if (msg != NULL) {
-                PyErr_SetObject(st->NotShareableError, msg);
-                Py_DECREF(msg);
-            }
+        if (data.not_shareable != NULL) {
+            raise_not_shareable(st, data.not_shareable, id, &data.info);
         }
         else {
             (void)excinfo_raise(&data.info, st->RunFailedError);
@@ -1333,7 +1394,9 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
         result = xdata_decode(data.result);
         if (result == NULL) {
             _PyErr_FormatFromCause(st->NotShareableError,
-                                   "cannot rebuild the result here");
+                                   "cannot rebuild the result in "
+                                   "interpreter %lld",
+                                   (long long)PyInterpreterState_Get()->id);
         }
     }
     if (interp_check_signals() < 0) {
@@ -1350,9 +1413,11 @@ done:
 }
 
 /* In the target interpreter: bind the names and values of the n pairs
-   in __main__.  Return 0, or -1 with the exception described in info. */
+   in __main__.  Return 0, or -1 with the exception described in info
+   (and *not_shareable set if a value could not be rebuilt). */
 static int
-set_attrs_in_target(xdata *const *pairs, Py_ssize_t n, excinfo *info)
+set_attrs_in_target(xdata *const *pairs, Py_ssize_t n, excinfo *info,
+                    int *not_shareable)
 {
     PyObject *ns = interp_main_dict();
     if (ns == NULL) {
@@ -1361,7 +1426,7 @@ set_attrs_in_target(xdata *const *pairs, Py_ssize_t n, excinfo *info)
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *pair = xdata_decode(pairs[i]);
         if (pair == NULL) {
-            set_not_rebuildable_error("a value");
+            *not_shareable = 1;
             goto error;
         }
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
@@ -1381,7 +1446,7 @@ set_attrs_in_target(xdata *const *pairs, Py_ssize_t n, excinfo *info)
 
 error:
     Py_XDECREF(ns);
-    excinfo_capture(info, 0);
+    excinfo_capture(info, EXCINFO_WITH_EXCEPTION);
     return -1;
 }
 
@@ -1452,10 +1517,16 @@ _interpreters_set_main_attrs_impl(PyObject *module, int64_t id, PyObject *ns)
         goto done;
     }
     excinfo info = EXCINFO_INIT;
-    int failed = set_attrs_in_target(pairs, count, &info);
+    int not_shareable = 0;
+    int failed = set_attrs_in_target(pairs, count, &info, &not_shareable);
     interp_exit(&sw);
     if (failed) {
-        (void)excinfo_raise(&info, st->RunFailedError);
+        if (not_shareable) {
+            raise_not_shareable(st, "a value", id, &info);
+        }
+        else {
+            (void)excinfo_raise(&info, st->RunFailedError);
+        }
         excinfo_clear(&info);
     }
     (void)interp_check_signals();
@@ -1494,6 +1565,48 @@ _interpreters_is_shareable_impl(PyObject *module, PyObject *obj)
 /* ------------------------------------------------------------------------
    Module
 */
+
+static int
+interpreters_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    interpreters_state *st = interpreters_get_state(module);
+    Py_VISIT(st->InterpreterError);
+    Py_VISIT(st->InterpreterNotFoundError);
+    Py_VISIT(st->RunFailedError);
+    Py_VISIT(st->NotShareableError);
+    Py_VISIT(st->QueueError);
+    Py_VISIT(st->QueueNotFoundError);
+    Py_VISIT(st->QueueEmpty);
+    Py_VISIT(st->QueueFull);
+    Py_VISIT(st->QueueType);
+    return 0;
+}
+
+static int
+interpreters_clear(PyObject *module)
+{
+    interpreters_state *st = interpreters_get_state(module);
+    Py_CLEAR(st->InterpreterError);
+    Py_CLEAR(st->InterpreterNotFoundError);
+    Py_CLEAR(st->RunFailedError);
+    Py_CLEAR(st->NotShareableError);
+    Py_CLEAR(st->QueueError);
+    Py_CLEAR(st->QueueNotFoundError);
+    Py_CLEAR(st->QueueEmpty);
+    Py_CLEAR(st->QueueFull);
+    Py_CLEAR(st->QueueType);
+    return 0;
+}
+
+static void
+interpreters_free(void *module)
+{
+    if (_Py_IsMainInterpreter(PyInterpreterState_Get()) && _Py_IsFinalizing())
+    {
+        interp_abandon_remaining();
+    }
+    (void)interpreters_clear((PyObject *)module);
+}
 
 static PyMethodDef interpreters_methods[] = {
     _INTERPRETERS_CREATE_METHODDEF

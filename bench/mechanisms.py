@@ -8,6 +8,7 @@ so the far sides of different mechanisms never share a process.
 
 import concurrent.futures
 import functools
+import importlib
 import multiprocessing
 import os
 import queue
@@ -25,8 +26,8 @@ except ImportError:
 
 LABELS = {
     'interpreters': 'interpreters',
-    'xx': '_xxsubinterpreters',
-    'threading': 'threading + queue.Queue',
+    'xx': 'xx (_xxsubinterpreters)',
+    'threading': 'threading',
     'mp_fork': 'multiprocessing (fork)',
     'mp_spawn': 'multiprocessing (spawn)',
     'pool_fork': 'multiprocessing.Pool (fork)',
@@ -53,7 +54,7 @@ def available(mech):
     """Return why mech cannot run in this build, or None if it can."""
     if mech == 'interpreters':
         try:
-            import interpreters
+            importlib.import_module('interpreters')
         except ImportError as exc:
             return f'the interpreters module is not importable ({exc})'
     elif mech == 'xx' and xx is None:

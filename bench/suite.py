@@ -1,4 +1,4 @@
-"""What the benchmark modules share: a pyperf Runner, --quick, a busy thread."""
+"""What the benchmark modules share: pyperf Runner, --quick, busy thread."""
 
 import contextlib
 import sys
@@ -34,6 +34,9 @@ class Suite:
         self.runner.argparser.add_argument(
             '--quick', action='store_true',
             help='smaller sizes and counts: check that it runs, no more')
+        self.runner.argparser.add_argument(
+            '--failures', metavar='FILENAME',
+            help='append the names of failed benchmarks to this file')
         self.args = self.runner.parse_args()
         self.quick = self.args.quick
         self.failed = []
@@ -66,6 +69,7 @@ class Suite:
             print(f'ERROR: benchmark {name} failed: {exc}', file=sys.stderr,
                   flush=True)
             self.failed.append(name)
+            record_failure(self.args.failures, name)
             # pyperf counts a benchmark only once it succeeded, and names
             # the task a worker runs by that count: count the failed one too
             # or the next benchmark's workers would run it again.
@@ -78,6 +82,13 @@ class Suite:
                   f'{", ".join(self.failed)}', file=sys.stderr)
             return 1
         return 0
+
+
+def record_failure(path, name):
+    """Append the name of a failed benchmark to the file path, if any."""
+    if path:
+        with open(path, 'a') as f:
+            f.write(name + '\n')
 
 
 @contextlib.contextmanager
@@ -103,4 +114,3 @@ def busy_thread(cap):
     finally:
         stop = True
         thread.join()
-

@@ -336,6 +336,56 @@ def main_function_boom():
     raise Boom("in the target")
 
 
+class Named:
+    """A value in a strategy: Hypothesis shows its name, never its repr
+    (which may fail or recurse without end)."""
+
+    def __init__(self, name, obj):
+        self.name = name
+        self.obj = obj
+
+    def __repr__(self):
+        return self.name
+
+
+def unwrap(value):
+    return value.obj if isinstance(value, Named) else value
+
+
+HOSTILE = [Named(name, obj) for name, obj in [
+    ("object()", object()), ("memoryview", memoryview(b"mv")),
+    ("main_function", main_function),
+    ("main_function_boom", main_function_boom),
+    ("lambda", lambda: 1), ("closure", make_closure()),
+    ("generator function", generator), ("generator", generator()),
+    ("lock", threading.Lock()), ("module sys", sys),
+    ("StrSub", StrSub("code")), ("BadIndex", BadIndex()),
+    ("BadBool", BadBool()), ("BaseBadBool", BaseBadBool()),
+    ("BadHash", BadHash()), ("BadStr", BadStr()),
+    ("BadReduce", BadReduce()), ("BaseBadReduce", BaseBadReduce()),
+    ("ExplodesWhenUnpickled", ExplodesWhenUnpickled()),
+    ("GarbageReduce(42)", GarbageReduce(42)),
+    ("GarbageReduce(())", GarbageReduce(())),
+    ("GarbageReduce(7-tuple)", GarbageReduce((1,) * 7)),
+    ("GarbageReduce(str)", GarbageReduce("not_a_global")),
+    ("GarbageReduce((len,))", GarbageReduce((len,))),
+    ("GarbageReduce(args not a tuple)",
+     GarbageReduce((raise_boom, "not a tuple"))),
+    ("BadMapping", BadMapping()), ("BadKeysMapping", BadKeysMapping()),
+    ("BadIterable", BadIterable()), ("DEEP", DEEP),
+    ("tuple(range(10_000))", tuple(range(10_000))),
+]]
+
+UNPICKLABLE = [Named(name, obj) for name, obj in [
+    ("lock", threading.Lock()), ("generator", generator()),
+    ("closure", make_closure()), ("memoryview", memoryview(b"m")),
+    ("BadReduce", BadReduce()), ("(1, [lock])", (1, [threading.Lock()])),
+    ("[generator]", [generator()]), ("module sys", sys),
+    ("GarbageReduce(42)", GarbageReduce(42)),
+    ("GarbageReduce(())", GarbageReduce(())), ("DEEP", DEEP),
+]]
+
+
 # Stand-ins for objects of the session's context, resolved at call time.
 class Token:
     def __init__(self, name):
@@ -390,6 +440,8 @@ class Context:
         self.full.put("the only item")
 
     def resolve(self, value):
+        if isinstance(value, Named):
+            return value.obj
         if isinstance(value, Token):
             return {
                 "live interpreter": lambda: self.live,
@@ -427,21 +479,12 @@ def hostile_values():
                             "import sys", "\0", "\ud800", "\xe9 = 1",
                             "raise MemoryError"])
     atoms = st.sampled_from([
-        None, True, False, Ellipsis, NotImplemented, object(), b"", "",
-        bytearray(b"ba"), memoryview(b"mv"), 1j, int, object, type,
-        Exception, len, divmod, sorted, sys.exit, exec,
-        main_function, main_function_boom, lambda: 1, make_closure(),
-        generator, generator(), threading.Lock(), sys, StrSub("code"),
-        BadIndex(), BadBool(), BaseBadBool(), BadHash(), BadStr(),
-        BadReduce(), BaseBadReduce(), ExplodesWhenUnpickled(),
-        GarbageReduce(42), GarbageReduce(()), GarbageReduce((1,) * 7),
-        GarbageReduce("not_a_global"), GarbageReduce((len,)),
-        GarbageReduce((raise_boom, "not a tuple")), BadMapping(),
-        BadKeysMapping(), BadIterable(), DEEP,
-        tuple(range(10_000)), fractions.Fraction(1, 3),
+        None, True, False, Ellipsis, NotImplemented, b"", "", 1j,
+        bytearray(b"ba"), int, object, type, Exception, len, divmod,
+        sorted, sys.exit, exec, fractions.Fraction(1, 3),
         decimal.Decimal("NaN"), collections.OrderedDict(a=1),
         LIVE, DEAD, MAIN, QUEUE, LIVE_ID, DEAD_ID, FREED_QUEUE_ID,
-    ])
+    ]) | st.sampled_from(HOSTILE)
     leaves = ints | floats | text | code | st.binary(max_size=20) | atoms
     return st.recursive(
         leaves,
@@ -595,10 +638,7 @@ def crossing_values(queue_refs=None):
                    | st.dictionaries(text, c, max_size=3)
                    | st.lists(c, max_size=3).map(tuple)),
         max_leaves=8).filter(lambda v: not is_shareable_model(v))
-    unpicklable = st.sampled_from([
-        threading.Lock(), generator(), make_closure(), memoryview(b"m"),
-        BadReduce(), (1, [threading.Lock()]), [generator()], sys,
-        GarbageReduce(42), GarbageReduce(()), DEEP])
+    unpicklable = st.sampled_from(UNPICKLABLE)
     return (shareable.map(lambda v: (v, "shareable"))
             | pickled.map(lambda v: (v, "pickled"))
             | unpicklable.map(lambda v: (v, "unpicklable")))
@@ -671,6 +711,7 @@ def fuzz_crossing():
     @given(item=crossing_values())
     def test(item):
         value, kind = item
+        value = unwrap(value)
         CALLS.new_case("crossing")
         CALLS.log(f"is_shareable({safe_repr(value)})")
         assert interpreters.is_shareable(value) == (kind == "shareable"), \
@@ -799,8 +840,8 @@ def make_machine_class():
 
         def materialize(self, value):
             """Replace the QRefs of a model value with queue handles."""
-            if value is DEEP:
-                return value
+            if isinstance(value, Named):
+                return value.obj
             if isinstance(value, QRef):
                 return self.qhandles[value.qid]
             if type(value) is tuple:

@@ -84,7 +84,9 @@ is_main_function(PyObject *obj)
 /* Return the record of a function of __main__: a tuple (code, name,
    qualname, defaults, kwdefaults) with code marshal'd, name and qualname
    exact str, defaults and kwdefaults None if unset.  NULL with an exception
-   set on error. */
+   set on error.
+   XXX The other attributes (__doc__ if it was changed, __annotations__,
+   __dict__) stay behind. */
 static PyObject *
 function_record(PyObject *func)
 {

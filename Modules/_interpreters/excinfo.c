@@ -295,6 +295,24 @@ done:
     return ns;
 }
 
+PyObject *
+excinfo_cause(const excinfo *info)
+{
+    if (info->exc == NULL) {
+        return NULL;
+    }
+    PyObject *exc = xdata_decode(info->exc);
+    if (exc == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (!PyExceptionInstance_Check(exc)) {
+        Py_DECREF(exc);
+        return NULL;
+    }
+    return exc;
+}
+
 int
 excinfo_raise(excinfo *info, PyObject *exctype)
 {
@@ -318,19 +336,9 @@ excinfo_raise(excinfo *info, PyObject *exctype)
         Py_DECREF(err);
         return -1;
     }
-    if (info->exc != NULL) {
-        /* Unpickling fails if the exception's type only exists where it
-           was raised: then there is no __cause__. */
-        PyObject *cause = xdata_decode(info->exc);
-        if (cause == NULL) {
-            PyErr_Clear();
-        }
-        else if (PyExceptionInstance_Check(cause)) {
-            PyException_SetCause(err, cause);
-        }
-        else {
-            Py_DECREF(cause);
-        }
+    PyObject *cause = excinfo_cause(info);
+    if (cause != NULL) {
+        PyException_SetCause(err, cause);
     }
     PyErr_SetObject(exctype, err);
     Py_DECREF(err);

@@ -50,6 +50,12 @@ extern void excinfo_capture(excinfo *info, int flags);
    set (MemoryError if the error itself cannot be built). */
 extern int excinfo_raise(excinfo *info, PyObject *exctype);
 
+/* Return the exception itself, rebuilt in the current interpreter, a new
+   reference, or NULL (no exception set) if info has none or it cannot be
+   rebuilt: unpickling fails if its type only exists where it was
+   raised. */
+extern PyObject *excinfo_cause(const excinfo *info);
+
 /* Return "qualname: message" (or just "qualname"), a new reference, or
    NULL with an exception set. */
 extern PyObject *excinfo_summary(const excinfo *info);

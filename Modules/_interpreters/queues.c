@@ -15,9 +15,9 @@
 
 /*[clinic input]
 module _interpreters
-class _interpreters.Queue "queueobject *" "clinic_state_by_type(type)->QueueType"
+class _interpreters.Queue "queueobject *" "queue_type_state(type)->QueueType"
 [clinic start generated code]*/
-/*[clinic end generated code: output=da39a3ee5e6b4b0d input=56211aa70977fb51]*/
+/*[clinic end generated code: output=da39a3ee5e6b4b0d input=8fb62a513d4653f8]*/
 
 
 /* ------------------------------------------------------------------------
@@ -65,7 +65,8 @@ waiter_new(void)
 static void
 waiter_free(waiter *w)
 {
-    /* Freeing a lock that is held is fine for PyThread locks. */
+    /* Not every platform can free a lock that is held. */
+    PyThread_release_lock(w->lock);
     PyThread_free_lock(w->lock);
     PyMem_RawFree(w);
 }
@@ -152,6 +153,7 @@ struct xqueue {
 
     /* Guarded by the registry mutex */
     Py_ssize_t refcount;
+    xqueue *prev;
     xqueue *next;
 
     /* Guarded by mutex */
@@ -214,7 +216,11 @@ xqueue_new(Py_ssize_t maxsize)
     PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
     /* 2**63 ids: no need to worry about wrapping around. */
     q->id = queues_runtime.next_id++;
+    q->prev = NULL;
     q->next = queues_runtime.head;
+    if (q->next != NULL) {
+        q->next->prev = q;
+    }
     queues_runtime.head = q;
     PyThread_release_lock(queues_runtime.mutex);
     return q;
@@ -240,7 +246,8 @@ xqueue_free(xqueue *q)
     PyMem_RawFree(q);
 }
 
-/* Return the queue with the given id, with a new reference, or NULL. */
+/* Return the queue with the given id, with a new reference, or NULL.
+   The newest queues come first. */
 static xqueue *
 xqueue_lookup(int64_t id)
 {
@@ -269,6 +276,9 @@ xqueue_incref(xqueue *q)
     PyThread_release_lock(queues_runtime.mutex);
 }
 
+/* XXX A queue that holds an item naming the queue itself (or a cycle of
+   queues that name each other) is never freed before the runtime is
+   finalized: there is no cycle collector for raw data. */
 void
 xqueue_decref(xqueue *q)
 {
@@ -282,11 +292,15 @@ xqueue_decref(xqueue *q)
     assert(q->refcount > 0);
     dead = (--q->refcount == 0);
     if (dead) {
-        xqueue **link = &queues_runtime.head;
-        while (*link != q) {
-            link = &(*link)->next;
+        if (q->prev != NULL) {
+            q->prev->next = q->next;
         }
-        *link = q->next;
+        else {
+            queues_runtime.head = q->next;
+        }
+        if (q->next != NULL) {
+            q->next->prev = q->prev;
+        }
     }
     PyThread_release_lock(queues_runtime.mutex);
     if (dead) {
@@ -475,6 +489,10 @@ xqueue_after_wait(xqueue *q, int waited, PY_TIMEOUT_T *microseconds,
                   _PyTime_t deadline)
 {
     if (waited == WAIT_INTR) {
+        /* XXX Only the main thread of the main interpreter runs signal
+           handlers: a wait in a subinterpreter, even in the main thread,
+           goes on after Ctrl-C, and the handler runs once the thread is
+           back in the main interpreter (as for time.sleep()). */
         PyThread_release_lock(q->mutex);
         if (Py_MakePendingCalls() < 0) {
             return -1;
@@ -576,16 +594,13 @@ typedef struct {
     PyObject *weakreflist;
 } queueobject;
 
-#define clinic_state_by_type(type) \
+/* The state of the module that made the Queue type */
+#define queue_type_state(type) \
     (interpreters_get_state(PyType_GetModule(type)))
 
-/* The state of the module of the handle's type.  The type cannot be
-   subclassed: it is the type whose module defined the method. */
-static interpreters_state *
-queue_state(queueobject *self)
-{
-    return interpreters_get_state(PyType_GetModule(Py_TYPE(self)));
-}
+/* The type cannot be subclassed: the type of self is the one whose module
+   defined the method. */
+#define queue_state(self) queue_type_state(Py_TYPE(self))
 
 /* Turn an internal error code into an exception; return NULL. */
 static PyObject *
@@ -683,7 +698,7 @@ static PyObject *
 queue_new_impl(PyTypeObject *type, PyObject *id)
 /*[clinic end generated code: output=a2f0c4e7e6419540 input=7f185b1f4a1944b7]*/
 {
-    interpreters_state *st = clinic_state_by_type(type);
+    interpreters_state *st = queue_type_state(type);
     long long value;
     int overflow;
     xqueue *q = NULL;
@@ -734,8 +749,7 @@ queue_repr(queueobject *self)
 static Py_hash_t
 queue_hash(queueobject *self)
 {
-    /* The hash of the id, as an int: ids are positive and fit in a hash
-       (so never -1) on 64-bit platforms. */
+    /* Equal to hash(self.id), as ids are positive. */
     Py_hash_t hash = (Py_hash_t)((size_t)self->id % _PyHASH_MODULUS);
     return hash == -1 ? -2 : hash;
 }
@@ -943,6 +957,22 @@ _interpreters_Queue_qsize_impl(queueobject *self)
     return queue_count(self);
 }
 
+/*[clinic input]
+_interpreters.Queue.__reduce__
+
+Return the state of the handle for pickle: its queue id.
+
+copy and pickle make handles for the same queue.  An unpickled handle
+only works in the same process, while the queue exists.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_Queue___reduce___impl(queueobject *self)
+/*[clinic end generated code: output=c19c157b67e65743 input=b4151a8463985775]*/
+{
+    return Py_BuildValue("O(L)", Py_TYPE(self), self->id);
+}
+
 
 /* ------------------------------------------------------------------------
    Module level
@@ -988,6 +1018,7 @@ static PyMethodDef queue_methods[] = {
     _INTERPRETERS_QUEUE_EMPTY_METHODDEF
     _INTERPRETERS_QUEUE_FULL_METHODDEF
     _INTERPRETERS_QUEUE_QSIZE_METHODDEF
+    _INTERPRETERS_QUEUE___REDUCE___METHODDEF
     {NULL, NULL}
 };
 

@@ -13,11 +13,16 @@
 typedef struct runstate_entry {
     struct runstate_entry *next;
     int64_t id;
-    /* The thread state Py_NewInterpreter() returned, kept for the lifetime
-       of the interpreter (see _interpreters.create()). */
+    /* The thread state Py_NewInterpreter() returned.  It never runs code
+       but lives as long as the interpreter: an interpreter whose last
+       thread state goes cannot make a new one. */
     PyThreadState *tstate0;
-    /* A cleared thread state of the interpreter that the next run may
-       reuse, or NULL. */
+    /* The thread state of a run that imported the threading module, which
+       made it the state of its main thread, or NULL.  It is kept as it
+       is, not cleared, until the interpreter is destroyed: see
+       interp_exit(). */
+    PyThreadState *main;
+    /* A cleared thread state that the next run may reuse, or NULL. */
     PyThreadState *spare;
     int running;
     int destroying;
@@ -106,7 +111,6 @@ runstate_add(int64_t id, PyThreadState *tstate0)
     }
     entry->id = id;
     entry->tstate0 = tstate0;
-    entry->running = 1;
 
     RUNSTATE_LOCK();
     int shutting_down = _runstate.shutting_down;
@@ -149,8 +153,18 @@ runstate_start(int64_t id, PyThreadState **spare)
     return res;
 }
 
+int
+runstate_has_main(int64_t id)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    int res = entry != NULL && entry->main != NULL;
+    RUNSTATE_UNLOCK();
+    return res;
+}
+
 PyThreadState *
-runstate_stop(int64_t id, PyThreadState *tstate)
+runstate_stop(int64_t id, PyThreadState *tstate, int as_main)
 {
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
@@ -158,13 +172,29 @@ runstate_stop(int64_t id, PyThreadState *tstate)
         assert(entry->running);
         entry->running = 0;
         if (tstate != NULL && !entry->abandoned) {
-            assert(entry->spare == NULL);
-            entry->spare = tstate;
-            tstate = NULL;
+            if (as_main) {
+                if (entry->main == NULL) {
+                    entry->main = tstate;
+                    tstate = NULL;
+                }
+            }
+            else if (entry->spare == NULL) {
+                entry->spare = tstate;
+                tstate = NULL;
+            }
         }
     }
     RUNSTATE_UNLOCK();
     return tstate;
+}
+
+int
+runstate_contains(int64_t id)
+{
+    RUNSTATE_LOCK();
+    int res = _find(id) != NULL;
+    RUNSTATE_UNLOCK();
+    return res;
 }
 
 int
@@ -179,10 +209,11 @@ runstate_is_running(int64_t id)
 
 int
 runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
-                       PyThreadState **spare)
+                       PyThreadState **main, PyThreadState **spare)
 {
     int res = 0;
     *tstate0 = NULL;
+    *main = NULL;
     *spare = NULL;
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
@@ -198,6 +229,7 @@ runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
     else {
         entry->destroying = 1;
         *tstate0 = entry->tstate0;
+        *main = entry->main;
         *spare = entry->spare;
         entry->spare = NULL;
     }
@@ -206,7 +238,7 @@ runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
 }
 
 void
-runstate_end_destroy(int64_t id, int destroyed)
+runstate_end_destroy(int64_t id, int destroyed, PyThreadState *main)
 {
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
@@ -216,6 +248,9 @@ runstate_end_destroy(int64_t id, int destroyed)
         if (destroyed) {
             assert(entry->spare == NULL);
             _remove(entry);
+        }
+        else {
+            entry->main = main;
         }
     }
     RUNSTATE_UNLOCK();

@@ -35,32 +35,45 @@ extern int runstate_init(void);
 extern void runstate_fini(void);
 
 /* Record interpreter id, just created by _interpreters with the thread
-   state tstate0, and mark it running until runstate_stop().  Fail with
-   RUNSTATE_SHUTDOWN once runstate_shutdown() was called. */
+   state tstate0.  Fail with RUNSTATE_SHUTDOWN once runstate_shutdown()
+   was called. */
 extern int runstate_add(int64_t id, PyThreadState *tstate0);
 
 /* Mark interpreter id running.  *spare receives a thread state of the
    interpreter that a previous run cleared and left for reuse, or NULL. */
 extern int runstate_start(int64_t id, PyThreadState **spare);
 
-/* Mark interpreter id no longer running, and offer tstate, a cleared
-   thread state of it (or NULL), for reuse by the next run.  Return a
-   thread state that the caller must delete: tstate if it was not kept,
-   or NULL. */
-extern PyThreadState *runstate_stop(int64_t id, PyThreadState *tstate);
+/* Return 1 if interpreter id has a main thread state (see runstate_stop()),
+   else 0. */
+extern int runstate_has_main(int64_t id);
+
+/* Mark interpreter id no longer running, and hand over tstate, a thread
+   state of it that the caller no longer uses (or NULL): to keep as its
+   main thread state if as_main is set and it has none yet, else, cleared,
+   for reuse by the next run.  Return a thread state that the caller must
+   delete (tstate if it was not kept), or NULL. */
+extern PyThreadState *runstate_stop(int64_t id, PyThreadState *tstate,
+                                    int as_main);
+
+/* Return 1 if interpreter id has an entry, else 0. */
+extern int runstate_contains(int64_t id);
 
 /* Return 1 if code runs in interpreter id through this module, else 0. */
 extern int runstate_is_running(int64_t id);
 
 /* Mark interpreter id as being destroyed.  *tstate0 receives the thread
-   state it was created with, *spare its spare thread state (or NULL),
-   which the caller must delete. */
+   state it was created with, *main its main thread state (or NULL), and
+   *spare its spare thread state (or NULL), which the caller must
+   delete. */
 extern int runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
+                                  PyThreadState **main,
                                   PyThreadState **spare);
 
 /* End what runstate_begin_destroy() started: forget interpreter id if it
-   was destroyed, else clear its mark. */
-extern void runstate_end_destroy(int64_t id, int destroyed);
+   was destroyed, else clear its mark and record main, its main thread
+   state, NULL if it was deleted meanwhile. */
+extern void runstate_end_destroy(int64_t id, int destroyed,
+                                 PyThreadState *main);
 
 /* The main interpreter is exiting: make runstate_add() fail from now on.
    Return 1 if runstate_shutdown() was already called, else 0. */

@@ -104,12 +104,15 @@ def main():
         try:
             for kind in ('sleep', 'read'):
                 op = f'fanout_{kind}'
+                meta = {'workers': workers}
                 suite.add(op, 'interpreters', interpreters_fanout, kind,
-                          workers)
-                suite.add(op, 'xx', xx_fanout, kind, workers)
-                suite.add(op, 'threading', threads_fanout, kind, workers)
+                          workers, metadata=meta)
+                suite.add(op, 'xx', xx_fanout, kind, workers, metadata=meta)
+                suite.add(op, 'threading', threads_fanout, kind, workers,
+                          metadata=meta)
                 for mech in mechanisms.EXECUTORS:
-                    suite.add(op, mech, executor_fanout, kind, workers, mech)
+                    suite.add(op, mech, executor_fanout, kind, workers, mech,
+                              metadata=meta)
         finally:
             remove_data_file()
     return suite.status()

@@ -6,7 +6,7 @@ import sys
 import threading
 from time import perf_counter
 
-from bench import mechanisms, peers
+from bench import peers
 from bench.mechanisms import xx
 from bench.suite import Suite
 

@@ -23,8 +23,6 @@ import argparse
 import gc
 import json
 import multiprocessing
-import os
-import queue
 import subprocess
 import sys
 import threading
@@ -33,6 +31,7 @@ import pyperf
 
 from bench import mechanisms, peers
 from bench.mechanisms import xx
+from bench.suite import record_failure
 
 PAYLOAD = 64 << 20
 
@@ -123,7 +122,7 @@ def peak(mech, size):
             memoryview(item).tobytes()
     elif mech == 'interpreters':
         import interpreters
-        interp = interpreters.create()
+        interp = mechanisms.interpreter()
         q = interpreters.create_queue()
         interp.prepare_main(q=q)
 
@@ -131,7 +130,7 @@ def peak(mech, size):
             q.put(item)
             interp.run('q.get()')
     elif mech == 'xx':
-        interp_id = xx.create()
+        interp_id = mechanisms.xx_interpreter()
         cid = xx.channel_create()
         xx.run_string(interp_id, 'import _xxsubinterpreters', {'cid': cid})
 
@@ -146,19 +145,28 @@ def peak(mech, size):
             far.put(None)
             far.get()
     else:
+        # The far process reports the peak it reached receiving an item.
         far = mechanisms.ProcessPeer(mech.removeprefix('mp_'), 0,
                                      peers.serve_peaks)
-        send = far.put
+        try:
+            far.put(small)
+            far.get()
+            item = b'\xab' * size
+            gc.collect()
+            before = peers.rss()
+            peers.reset_peak()
+            far.put(item)
+            child = far.get()
+            return [before, peers.peak_rss() + child]
+        finally:
+            far.close()
     send(small)
-    child = far.get() if mech.startswith('mp_') else 0
     item = b'\xab' * size
     gc.collect()
     before = peers.rss()
     peers.reset_peak()
     send(item)
-    if mech.startswith('mp_'):
-        child = far.get()
-    readings = [before, peers.peak_rss() + child]
+    readings = [before, peers.peak_rss()]
     mechanisms.close_all()
     return readings
 
@@ -185,11 +193,11 @@ def _plan(quick):
                {'payload': size})
 
 
-def _probe(python, probe, mech, args):
+def _probe(python, probe, mech, args, timeout):
     cmd = [python, '-m', 'bench.cases.memory', '--probe', probe, mech,
            *map(str, args)]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                          timeout=600)
+                          timeout=timeout)
     if proc.returncode:
         raise RuntimeError(f'{" ".join(cmd)} failed with exit code '
                            f'{proc.returncode}')
@@ -202,6 +210,8 @@ def main():
                         help='add the results to this pyperf JSON file')
     parser.add_argument('--quick', action='store_true',
                         help='smaller counts, one process per figure')
+    parser.add_argument('--failures', metavar='FILENAME',
+                        help='append the names of failed benchmarks here')
     parser.add_argument('--processes', type=int, default=3,
                         help='probe processes per figure (default: 3)')
     parser.add_argument('--probe', nargs='+', help=argparse.SUPPRESS)
@@ -214,6 +224,7 @@ def main():
 
     failed = []
     processes = 1 if args.quick else args.processes
+    timeout = 120 if args.quick else 600
     for name, probe, mech, params, divisor, metadata in _plan(args.quick):
         reason = mechanisms.available(mech)
         if reason:
@@ -221,13 +232,15 @@ def main():
             continue
         metadata = dict(metadata, name=name, unit='byte', divisor=divisor)
         try:
-            runs = [pyperf.Run(_probe(sys.executable, probe, mech, params),
+            runs = [pyperf.Run(_probe(sys.executable, probe, mech, params,
+                                      timeout),
                                metadata=metadata)
                     for _ in range(processes)]
         except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
             print(f'ERROR: benchmark {name} failed: {exc}', file=sys.stderr,
                   flush=True)
             failed.append(name)
+            record_failure(args.failures, name)
             continue
         bench = pyperf.Benchmark(runs)
         figures = sorted((run.values[-1] - run.values[0]) / divisor

@@ -5,7 +5,7 @@ in another thread, then a None marker that the far side answers once all
 arrived; the figure is the time per item.  The same bytes object is sent
 each time.  copy/SIZE is the in-process baseline: one copy of the item
 into a new bytes object.  Queues that have a bound hold at most BACKLOG
-bytes, the same bound for all.
+bytes, the same bound for all.  --quick runs three sizes only.
 """
 
 import sys
@@ -15,6 +15,8 @@ from bench import mechanisms
 from bench.suite import Suite
 
 SIZES = tuple(8 ** k for k in range(1, 9)) + (64 << 20,)
+# What --quick runs: the ends and the middle.
+QUICK_SIZES = (8, 32 << 10, 64 << 20)
 BACKLOG = 64 << 20
 
 
@@ -49,7 +51,7 @@ def copy(loops, size):
 def main():
     with Suite('bench.cases.payload', processes=2, values=3,
                min_time=0.05) as suite:
-        for size in SIZES:
+        for size in QUICK_SIZES if suite.quick else SIZES:
             suite.add(f'bytes_{size}', 'copy', copy, size)
             for mech in mechanisms.QUEUES:
                 suite.add(f'bytes_{size}', mech, send, mech, size)

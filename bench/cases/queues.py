@@ -2,18 +2,15 @@
 
 ping-pong: send an int, wait for it to come back.  ints: send small ints
 one way, then a None marker the far side answers once all arrived; the
-figure is the time per item.  The *_busy variants run the same while a
-third thread of the main interpreter spins in Python code.
+figure is the time per item.  bench.cases.busy runs the same while the main
+interpreter is busy.
 """
 
 import sys
 from time import perf_counter
 
 from bench import mechanisms
-from bench.suite import Suite, busy_thread
-
-# The longest a busy thread may starve a far side of the GIL.
-BUSY_CAP = 1.0
+from bench.suite import Suite
 
 
 def ping_pong(loops, mech):
@@ -41,13 +38,6 @@ def one_way(loops, mech):
     return perf_counter() - start
 
 
-def busy(loops, func, mech):
-    # Set up off the clock, and before the spinning starts.
-    func(1, mech)
-    with busy_thread(BUSY_CAP):
-        return func(loops, mech)
-
-
 def main():
     with Suite('bench.cases.queues', processes=4, values=3,
                min_time=0.05) as suite:
@@ -55,10 +45,6 @@ def main():
             suite.add('ping_pong', mech, ping_pong, mech)
         for mech in mechanisms.QUEUES:
             suite.add('ints', mech, one_way, mech)
-        for mech in mechanisms.QUEUES:
-            suite.add('ping_pong_busy', mech, busy, ping_pong, mech)
-        for mech in mechanisms.QUEUES:
-            suite.add('ints_busy', mech, busy, one_way, mech)
     return suite.status()
 
 

@@ -6,13 +6,12 @@ the main thread spins in Python code.  The figure is how much later than
 due the sleeper ran Python code again.  In 3.11 a thread of another
 interpreter asks for the GIL through its own interpreter's eval breaker,
 which the spinning main thread never looks at: it only gets the GIL when
-the spinning stops, after CAP seconds at most.
+the spinning stops, cap seconds after the sleep was due.
 """
 
 import sys
 import threading
 import time
-from time import perf_counter
 
 from bench import mechanisms, peers
 from bench.mechanisms import xx

@@ -301,6 +301,27 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(_interpreters_Queue___reduce____doc__,
+"__reduce__($self, /)\n"
+"--\n"
+"\n"
+"Return the state of the handle for pickle: its queue id.\n"
+"\n"
+"copy and pickle make handles for the same queue.  An unpickled handle\n"
+"only works in the same process, while the queue exists.");
+
+#define _INTERPRETERS_QUEUE___REDUCE___METHODDEF    \
+    {"__reduce__", (PyCFunction)_interpreters_Queue___reduce__, METH_NOARGS, _interpreters_Queue___reduce____doc__},
+
+static PyObject *
+_interpreters_Queue___reduce___impl(queueobject *self);
+
+static PyObject *
+_interpreters_Queue___reduce__(queueobject *self, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters_Queue___reduce___impl(self);
+}
+
 PyDoc_STRVAR(_interpreters_create_queue__doc__,
 "create_queue($module, /, maxsize=0)\n"
 "--\n"
@@ -351,4 +372,4 @@ skip_optional_pos:
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=ead6540387a354e8 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=b6bcedc4288afd34 input=a9049054013a1b77]*/

@@ -1,0 +1,304 @@
+# Tests for what the interpreters module needs from the core: a thread of
+# any interpreter gets the shared GIL back in time, and Ctrl-C interrupts
+# a subinterpreter that the main thread runs.
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+from textwrap import dedent
+from test import support
+from test.support import import_helper
+from test.support import script_helper
+from test.support import threading_helper
+
+threading_helper.requires_working_threading(module=True)
+_interpreters = import_helper.import_module('_interpreters')
+import interpreters
+
+
+# What promptly means: many switch intervals (5 ms by default), but far less
+# than the timeouts of the tests, which the bugs made them reach.
+PROMPTLY = 1.0
+
+requires_sigint = unittest.skipIf(sys.platform == 'win32',
+                                  'needs POSIX signal delivery')
+
+
+class TestBase(unittest.TestCase):
+    """Destroy every interpreter a test made."""
+
+    def setUp(self):
+        self._old_ids = set(_interpreters.list_all())
+
+    def tearDown(self):
+        # Newest first: one of them may have been created inside another.
+        new_ids = set(_interpreters.list_all()) - self._old_ids
+        for interp_id in sorted(new_ids, reverse=True):
+            _interpreters.destroy(interp_id)
+
+
+def spin_until_put(queue):
+    """Run pure Python code until an item is in queue (or SHORT_TIMEOUT).
+
+    Queue.empty() does not release the GIL, so another thread only runs if
+    the eval loop drops the GIL on request.
+    """
+    deadline = time.monotonic() + support.SHORT_TIMEOUT
+    while queue.empty() and time.monotonic() < deadline:
+        pass
+
+
+# The code of a thread that reports when it sleeps, then how long its sleep
+# of 0.2 seconds took.
+SLEEPER = dedent("""
+    import threading, time
+
+    def sleeper():
+        queue.put('sleeping')
+        start = time.monotonic()
+        time.sleep(0.2)
+        queue.put(time.monotonic() - start)
+    """)
+
+
+class SchedulingTests(TestBase):
+
+    def check_sleep(self, queue):
+        self.assertFalse(queue.empty(), 'the sleeping thread never woke up')
+        self.assertLess(queue.get_nowait(), PROMPTLY)
+
+    def test_subinterpreter_thread_while_main_runs(self):
+        # The main thread runs the main interpreter and asks for no switch:
+        # the thread of the subinterpreter gets the GIL back after its
+        # sleep anyway, as a thread of the main interpreter would.
+        queue = interpreters.create_queue()
+        interp = interpreters.create()
+        interp.prepare_main(queue=queue)
+        interp.run(SLEEPER + dedent("""
+            thread = threading.Thread(target=sleeper)
+            thread.start()
+            """))
+        try:
+            self.assertEqual(queue.get(timeout=support.SHORT_TIMEOUT),
+                             'sleeping')
+            spin_until_put(queue)
+        finally:
+            interp.run('thread.join()')
+        self.check_sleep(queue)
+
+    def test_main_thread_while_subinterpreter_runs(self):
+        # The other way round: the main thread runs code of a
+        # subinterpreter, a thread of the main interpreter sleeps.
+        queue = interpreters.create_queue()
+        ns = {'queue': queue}
+        exec(SLEEPER, ns)
+        thread = threading.Thread(target=ns['sleeper'])
+        thread.start()
+        try:
+            self.assertEqual(queue.get(timeout=support.SHORT_TIMEOUT),
+                             'sleeping')
+            interp = interpreters.create()
+            interp.prepare_main(queue=queue, timeout=support.SHORT_TIMEOUT)
+            interp.run(dedent("""
+                import time
+                deadline = time.monotonic() + timeout
+                while queue.empty() and time.monotonic() < deadline:
+                    pass
+                """))
+        finally:
+            threading_helper.join_thread(thread)
+        self.check_sleep(queue)
+
+    def test_between_subinterpreters(self):
+        # A thread of one subinterpreter sleeps while the main thread runs
+        # code of another one.
+        queue = interpreters.create_queue()
+        sleeping = interpreters.create()
+        sleeping.prepare_main(queue=queue)
+        sleeping.run(SLEEPER + dedent("""
+            thread = threading.Thread(target=sleeper)
+            thread.start()
+            """))
+        try:
+            self.assertEqual(queue.get(timeout=support.SHORT_TIMEOUT),
+                             'sleeping')
+            spinning = interpreters.create()
+            spinning.prepare_main(queue=queue, timeout=support.SHORT_TIMEOUT)
+            spinning.run(dedent("""
+                import time
+                deadline = time.monotonic() + timeout
+                while queue.empty() and time.monotonic() < deadline:
+                    pass
+                """))
+        finally:
+            sleeping.run('thread.join()')
+        self.check_sleep(queue)
+
+
+@requires_sigint
+@support.requires_subprocess()
+class SignalTests(unittest.TestCase):
+    """Ctrl-C while the main thread runs a subinterpreter.
+
+    Each test runs a script in a new process, waits until it prints
+    'ready', sends it SIGINT, then writes stdin (if given) to its standard
+    input.
+    """
+
+    def run_interrupted(self, script, stdin=None):
+        """Return the lines the script printed and the time of SIGINT."""
+        proc = script_helper.spawn_python('-X', 'faulthandler', '-c', script,
+                                          stderr=subprocess.PIPE, text=True)
+        with proc:
+            try:
+                line = proc.stdout.readline()
+                if line == 'ready\n':
+                    sent = time.monotonic()
+                    proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(stdin,
+                                            timeout=support.SHORT_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
+                self.fail(f'process hung; stdout={out!r}, stderr={err!r}')
+        self.assertEqual(line, 'ready\n',
+                         f'stdout={line + out!r}, stderr={err!r}')
+        self.assertEqual(proc.returncode, 0, err)
+        return out.splitlines(), sent
+
+    def assert_prompt(self, line, sent):
+        # The script printed 'KeyboardInterrupt <time.monotonic()>'.
+        name, when = line.split()
+        self.assertEqual(name, 'KeyboardInterrupt')
+        self.assertLess(float(when) - sent, PROMPTLY)
+
+    def check_interrupted(self, code):
+        lines, sent = self.run_interrupted(dedent(f"""
+            import interpreters, time
+            interp = interpreters.create()
+            try:
+                interp.run({code!r})
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt', time.monotonic(), flush=True)
+            # The interpreter stays usable.
+            print(interp.is_running())
+            interp.run('print("usable", flush=True)')
+            interp.destroy()
+            """))
+        self.assertEqual(len(lines), 3, lines)
+        self.assert_prompt(lines[0], sent)
+        self.assertEqual(lines[1:], ['False', 'usable'])
+
+    def test_running_code(self):
+        self.check_interrupted(dedent("""
+            print('ready', flush=True)
+            while True:
+                pass
+            """))
+
+    def test_blocking_call(self):
+        self.check_interrupted(dedent(f"""
+            import time
+            print('ready', flush=True)
+            time.sleep({support.LONG_TIMEOUT})
+            """))
+
+    def test_once_per_signal(self):
+        # The subinterpreter catches the KeyboardInterrupt and goes on: the
+        # signal does not interrupt it again, the caller gets it later.
+        lines, sent = self.run_interrupted(dedent("""
+            import interpreters
+            interp = interpreters.create()
+            try:
+                interp.run('''if True:
+                    import sys
+                    def wait():
+                        print('ready', flush=True)
+                        while True:
+                            pass
+                    try:
+                        wait()
+                    except KeyboardInterrupt:
+                        print('caught', flush=True)
+                    print('read', sys.stdin.readline().strip(), flush=True)
+                    ''')
+                print('not interrupted')
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt')
+            """), stdin='go\n')
+        self.assertEqual(lines, ['caught', 'read go', 'KeyboardInterrupt'])
+
+    def test_nested(self):
+        # Every subinterpreter between the one that runs and the main
+        # interpreter gets the exception.
+        lines, sent = self.run_interrupted(dedent("""
+            import interpreters, time
+            interp = interpreters.create()
+            try:
+                interp.run('''if True:
+                    import interpreters
+                    inner = interpreters.create()
+                    try:
+                        inner.run("print('ready', flush=True)\\\\n"
+                                  "while True: pass")
+                    except KeyboardInterrupt:
+                        print('outer', flush=True)
+                        raise
+                    finally:
+                        inner.destroy()
+                    ''')
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt', time.monotonic(), flush=True)
+            """))
+        self.assertEqual(len(lines), 2, lines)
+        self.assertEqual(lines[0], 'outer')
+        self.assert_prompt(lines[1], sent)
+
+    def test_handler_set_in_main(self):
+        # Only SIGINT with the default handler interrupts the
+        # subinterpreter; another handler runs in the main interpreter once
+        # the code finished.
+        lines, sent = self.run_interrupted(dedent("""
+            import interpreters, signal
+            interp = interpreters.create()
+            handled = []
+            def handler(signum, frame):
+                handled.append(interp.is_running())
+            signal.signal(signal.SIGINT, handler)
+            interp.run('''if True:
+                import sys
+                print('ready', flush=True)
+                print('read', sys.stdin.readline().strip(), flush=True)
+                ''')
+            print('handled', handled)
+            """), stdin='go\n')
+        self.assertEqual(lines, ['read go', 'handled [False]'])
+
+    def test_subinterpreter_in_thread(self):
+        # Code of a subinterpreter running in another thread is not
+        # interrupted: the main thread gets the exception.
+        lines, sent = self.run_interrupted(dedent("""
+            import interpreters, threading
+            interp = interpreters.create()
+            def run():
+                interp.run('''if True:
+                    import sys
+                    print('ready', flush=True)
+                    print('read', sys.stdin.readline().strip(), flush=True)
+                    ''')
+            thread = threading.Thread(target=run)
+            thread.start()
+            try:
+                thread.join()
+                print('not interrupted')
+            except KeyboardInterrupt:
+                thread.join()
+                print('KeyboardInterrupt')
+            """), stdin='go\n')
+        self.assertEqual(lines, ['read go', 'KeyboardInterrupt'])
+
+
+if __name__ == '__main__':
+    unittest.main()
