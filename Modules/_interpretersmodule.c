@@ -39,6 +39,20 @@ interpreters_get_state(PyObject *module)
     return st;
 }
 
+/* Return sys.modules[name], a new reference, or NULL, with an exception
+   set only on error.  Unlike PyImport_GetModule(), skip the check that the
+   module finished initializing, which raises and clears an AttributeError
+   each time: some callers run for every call(). */
+static PyObject *
+get_imported_module(PyObject *name)
+{
+    PyObject *modules = PyImport_GetModuleDict();
+    if (!PyDict_CheckExact(modules)) {
+        return PyImport_GetModule(name);
+    }
+    return Py_XNewRef(PyDict_GetItemWithError(modules, name));
+}
+
 interpreters_state *
 interpreters_current_state(void)
 {
@@ -46,8 +60,14 @@ interpreters_current_state(void)
     if (name == NULL) {
         return NULL;
     }
-    /* Faster than PyImport_Import() when it is imported already */
-    PyObject *module = PyImport_GetModule(name);
+    PyObject *module = get_imported_module(name);
+    if (module != NULL && PyModule_Check(module)
+        && PyModule_GetDef(module) == &interpreters_moduledef
+        && !interpreters_get_state(module)->initialized)
+    {
+        /* Another thread is importing it: wait for it, as import does. */
+        Py_CLEAR(module);
+    }
     if (module == NULL && !PyErr_Occurred()) {
         module = PyImport_Import(name);
     }
@@ -68,6 +88,7 @@ interpreters_current_state(void)
     Py_DECREF(module);
     return st;
 }
+
 
 /* ------------------------------------------------------------------------
    Interpreter IDs
@@ -1270,10 +1291,122 @@ raise_not_shareable(interpreters_state *st, const char *what, int64_t id,
     Py_DECREF(err);
 }
 
+/* Callables that cross by name
+
+   pickle sends builtins, classes and the functions of importable modules
+   by module and qualified name, once it checked that the names lead back
+   to the object.  call() does the same without pickle, which costs more
+   than the rest of a call: it encodes the two names.  Functions of
+   __main__, and whatever fails the check, cross like other objects
+   (XDATA_FUNCTIONS).
+*/
+
+/* Resolve the dotted name qualname in module, as pickle does.  Return a
+   new reference, or NULL with an exception set. */
+static PyObject *
+resolve_qualname(PyObject *module, PyObject *qualname)
+{
+    PyObject *dot = PyUnicode_FromStringAndSize(".", 1);
+    if (dot == NULL) {
+        return NULL;
+    }
+    PyObject *names = PyUnicode_Split(qualname, dot, -1);
+    Py_DECREF(dot);
+    if (names == NULL) {
+        return NULL;
+    }
+    PyObject *obj = Py_NewRef(module);
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(names); i++) {
+        Py_SETREF(obj, PyObject_GetAttr(obj, PyList_GET_ITEM(names, i)));
+        if (obj == NULL) {
+            break;
+        }
+    }
+    Py_DECREF(names);
+    return obj;
+}
+
+/* Set *names to (module name, qualified name), a new reference, if
+   callable can cross by name, else to NULL.  Return 0, or -1 with an
+   exception set if the tuple cannot be made. */
+static int
+callable_names(PyObject *callable, PyObject **names)
+{
+    *names = NULL;
+    if (!PyCFunction_Check(callable) && !PyFunction_Check(callable)
+        && !PyType_Check(callable))
+    {
+        return 0;
+    }
+    PyObject *modname = NULL, *qualname = NULL, *module = NULL;
+    PyObject *found = NULL;
+    int res = 0;
+    /* A bound builtin method has no __module__: it does not qualify. */
+    if (_PyObject_LookupAttr(callable, &_Py_ID(__module__), &modname) < 0
+        || modname == NULL || !PyUnicode_CheckExact(modname)
+        || _PyUnicode_EqualToASCIIString(modname, "__main__"))
+    {
+        goto done;
+    }
+    if (_PyObject_LookupAttr(callable, &_Py_ID(__qualname__), &qualname) < 0
+        || qualname == NULL || !PyUnicode_CheckExact(qualname))
+    {
+        goto done;
+    }
+    module = get_imported_module(modname);
+    if (module == NULL) {
+        goto done;
+    }
+    found = resolve_qualname(module, qualname);
+    if (found == callable) {
+        *names = PyTuple_Pack(2, modname, qualname);
+        if (*names == NULL) {
+            res = -1;
+        }
+    }
+
+done:
+    if (res == 0) {
+        /* The slow way will tell what is wrong, if anything is. */
+        PyErr_Clear();
+    }
+    Py_XDECREF(found);
+    Py_XDECREF(module);
+    Py_XDECREF(qualname);
+    Py_XDECREF(modname);
+    return res;
+}
+
+/* In the target interpreter: import names[0] and find names[1] in it.
+   Return a new reference, or NULL with an exception set. */
+static PyObject *
+callable_from_names(PyObject *names)
+{
+    if (!PyTuple_Check(names) || PyTuple_GET_SIZE(names) != 2) {
+        PyErr_SetString(PyExc_SystemError, "bad callable names");
+        return NULL;
+    }
+    PyObject *modname = PyTuple_GET_ITEM(names, 0);
+    PyObject *module = get_imported_module(modname);
+    if (module == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        module = PyImport_Import(modname);
+        if (module == NULL) {
+            return NULL;
+        }
+    }
+    PyObject *callable = resolve_qualname(module, PyTuple_GET_ITEM(names, 1));
+    Py_DECREF(module);
+    return callable;
+}
+
 typedef struct {
     xdata *func;
+    int func_by_name;           /* func holds (module name, qualname) */
     xdata *args;
-    xdata *kwargs;
+    xdata *kwargs;              /* NULL if none */
     xdata *result;
     /* What could not cross, if something could not */
     const char *not_shareable;
@@ -1288,6 +1421,9 @@ call_in_target(call_data *data)
 {
     PyObject *func = NULL, *args = NULL, *kwargs = NULL, *result = NULL;
     func = xdata_decode(data->func);
+    if (func != NULL && data->func_by_name) {
+        Py_SETREF(func, callable_from_names(func));
+    }
     if (func == NULL) {
         data->not_shareable = "the callable";
         goto error;
@@ -1297,12 +1433,14 @@ call_in_target(call_data *data)
         data->not_shareable = "the arguments";
         goto error;
     }
-    kwargs = xdata_decode(data->kwargs);
-    if (kwargs == NULL) {
-        data->not_shareable = "the keyword arguments";
-        goto error;
+    if (data->kwargs != NULL) {
+        kwargs = xdata_decode(data->kwargs);
+        if (kwargs == NULL) {
+            data->not_shareable = "the keyword arguments";
+            goto error;
+        }
     }
-    if (!PyTuple_Check(args) || !PyDict_Check(kwargs)) {
+    if (!PyTuple_Check(args) || (kwargs != NULL && !PyDict_Check(kwargs))) {
         PyErr_SetString(PyExc_SystemError, "bad call arguments");
         goto error;
     }
@@ -1356,13 +1494,24 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
 {
     interpreters_state *st = interpreters_get_state(module);
     PyObject *result = NULL;
-    call_data data = {NULL, NULL, NULL, NULL, NULL, EXCINFO_INIT};
+    call_data data = {NULL, 0, NULL, NULL, NULL, NULL, EXCINFO_INIT};
 
     /* Look the interpreter up before encoding anything, for the error. */
     if (interp_look_up(st, id) == NULL) {
         return NULL;
     }
-    data.func = xdata_encode(callable, XDATA_FUNCTIONS);
+    PyObject *names;
+    if (callable_names(callable, &names) < 0) {
+        return NULL;
+    }
+    if (names != NULL) {
+        data.func = xdata_encode(names, 0);
+        data.func_by_name = 1;
+        Py_DECREF(names);
+    }
+    else {
+        data.func = xdata_encode(callable, XDATA_FUNCTIONS);
+    }
     if (data.func == NULL) {
         goto done;
     }
@@ -1370,9 +1519,11 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
     if (data.args == NULL) {
         goto done;
     }
-    data.kwargs = xdata_encode(kwargs, 0);
-    if (data.kwargs == NULL) {
-        goto done;
+    if (PyDict_GET_SIZE(kwargs) > 0) {
+        data.kwargs = xdata_encode(kwargs, 0);
+        if (data.kwargs == NULL) {
+            goto done;
+        }
     }
 
     interp_switch sw;
@@ -1720,6 +1871,7 @@ interpreters_exec(PyObject *module)
     if (register_exit_hooks(module, first_init) < 0) {
         return -1;
     }
+    st->initialized = 1;
     return 0;
 }
 

@@ -89,8 +89,9 @@ def _memory_figure(run):
 # Formatting.
 
 def fmt_time(seconds):
+    # 0.9996 s reads 1 s, not 1e+03 ms.
     for unit, scale in (('s', 1), ('ms', 1e-3), ('us', 1e-6)):
-        if seconds >= scale:
+        if seconds >= scale * 0.9995:
             return f'{seconds / scale:.3g} {unit}'
     return f'{seconds / 1e-9:.3g} ns'
 

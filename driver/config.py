@@ -39,16 +39,21 @@ def build_dir():
 
 
 # What `make test` runs of regrtest: our tests, and the upstream tests of
-# what the patch touches or could disturb.
+# what the patch touches or could disturb.  test_tools (its test_freeze
+# configures and builds a whole Python: minutes) runs with the whole suite
+# in `make fullsuite`; tests/test_regen.py checks the files we regenerate.
 REGRTESTS = (
     "test_interpreters",
+    "test_interpreters_core",
+    "test_interpreters_stress",
     "test_support_interpreters",
     "test__xxsubinterpreters",
     "test_threading",
     "test_embed",
     "test_capi",
     "test_sys",
-    "test_tools",
+    "test_signal",
+    "test_threading_local",
 )
 
 

@@ -826,7 +826,7 @@ def make_machine_class():
 
         def collect(self):
             while True:
-                refs = collections.Counter(self.qhandles)
+                refs = collections.Counter(list(self.qhandles))
                 for interp_id in self.alive:
                     refs.update(self.sub_refs[interp_id])
                 for mq in self.model.values():
@@ -921,6 +921,10 @@ def make_machine_class():
                 assert interp_id in self.alive
             except interpreters.InterpreterNotFoundError:
                 assert interp_id not in self.alive
+            except ValueError:
+                # A null byte, a lone surrogate: not source code.
+                assert "\0" in source or any(
+                    0xD800 <= ord(c) < 0xE000 for c in source), source
             # A successful run of random text must not have rebound our
             # names: put them back.
             if interp_id in self.alive:

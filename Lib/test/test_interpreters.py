@@ -1073,6 +1073,7 @@ class ProcessTests(unittest.TestCase):
             """))
         self.assert_clean_exit(rc, out, err)
         self.assertEqual(out, 'main done\n')
+        self.assertEqual(err, '')
 
     def test_destroy_with_daemon_thread(self):
         # Destroying an interpreter whose daemon thread is alive must not

@@ -183,7 +183,7 @@ class SignalTests(unittest.TestCase):
             except KeyboardInterrupt:
                 print('KeyboardInterrupt', time.monotonic(), flush=True)
             # The interpreter stays usable.
-            print(interp.is_running())
+            print(interp.is_running(), flush=True)
             interp.run('print("usable", flush=True)')
             interp.destroy()
             """))

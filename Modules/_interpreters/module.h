@@ -29,6 +29,9 @@ typedef struct {
 
     /* Types */
     PyTypeObject *QueueType;
+
+    /* Set once the module's exec slot has completed */
+    int initialized;
 } interpreters_state;
 
 extern struct PyModuleDef interpreters_moduledef;

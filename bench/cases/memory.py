@@ -183,7 +183,9 @@ def _plan(quick):
     for mech in mechanisms.QUEUES:
         n = procs if mech.startswith('mp_') else count
         yield (f'idle_rss/{mech}', 'idle_rss', mech, [n], n, {})
-    warmup, cycles, checkpoints = (5, 10, 2) if quick else (50, 500, 5)
+    # The heap settles over the first few hundred cycles, then breathes by
+    # about 200 KiB: warm up long, then measure over many cycles.
+    warmup, cycles, checkpoints = (5, 10, 2) if quick else (300, 1000, 5)
     for mech in ('interpreters', 'xx', 'threading'):
         yield (f'cycle_rss/{mech}', 'cycle_rss', mech,
                [warmup, cycles, checkpoints], cycles, {})

@@ -17,7 +17,11 @@ from bench.suite import Suite
 SIZES = tuple(8 ** k for k in range(1, 9)) + (64 << 20,)
 # What --quick runs: the ends and the middle.
 QUICK_SIZES = (8, 32 << 10, 64 << 20)
-BACKLOG = 64 << 20
+# A producer can run ahead of its consumer by this many bytes: a queue
+# that copies items (ours, multiprocessing's pipe) then reuses warm memory.
+# Let it run 64 MiB ahead and each item of ours lands in fresh pages, whose
+# faults cost more than the copy at 32 KiB - 256 KiB.
+BACKLOG = 1 << 20
 
 
 def payload(size):
