@@ -64,3 +64,8 @@ test-debug: | $(BUILD_DIR)
 test-asan: | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build asan -j $(JOBS)
 	@$(DRIVER) check asan -j $(JOBS)
+
+.PHONY: test-stress
+# The heavy stress tests (regrtest resource "cpu") on the release build.
+test-stress: python
+	@$(DRIVER) check release -j $(JOBS)

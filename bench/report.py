@@ -15,7 +15,7 @@ import sys
 
 import pyperf
 
-from bench.cases.memory import PAYLOAD
+from bench.cases.memory import PAYLOAD, memory_figure
 from bench.cases.payload import SIZES
 from bench.mechanisms import LABELS
 
@@ -68,7 +68,7 @@ def load(directory):
             name = bench.get_name()
             if bench.get_unit() == 'byte':
                 figures[name] = statistics.median(
-                    _memory_figure(run) for run in bench.get_runs()
+                    memory_figure(run) for run in bench.get_runs()
                     if run.values)
             else:
                 figures[name] = bench.median()
@@ -77,12 +77,6 @@ def load(directory):
             if 'workers' in bench.get_metadata():
                 metadata['workers'] = bench.get_metadata()['workers']
     return figures, metadata
-
-
-def _memory_figure(run):
-    metadata = run.get_metadata()
-    figure = (run.values[-1] - run.values[0]) / metadata['divisor']
-    return figure / metadata.get('payload', 1)
 
 
 # ---------------------------------------------------------------------------

@@ -12,8 +12,8 @@ the last lines of the log name the call that crashed or hung.
 
 Environment variables:
 
-  FUZZ_EXAMPLES   examples per session (default 100; e.g. 20000 for a long
-                  run)
+  FUZZ_EXAMPLES   examples per session (default 1000, about 40 s in all;
+                  20000 for a long run)
   FUZZ_SEED       a seed for a run that differs from the default one (by
                   default the examples are derived from the tests: every run
                   is the same)
@@ -33,9 +33,9 @@ import time
 import pytest
 
 SESSIONS = ("arguments", "crossing", "machine")
-DEFAULT_EXAMPLES = 100
+DEFAULT_EXAMPLES = 1000
 # The state machine's examples run many steps each: fewer of them.
-MACHINE_SHARE = 4
+MACHINE_SHARE = 2
 # A child whose log stays still this long is hung.
 HANG_SECONDS = 60
 
@@ -51,17 +51,26 @@ def examples():
 def totals(request):
     counts = {"cases": 0, "calls": 0}
     yield counts
-    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
     line = (f"fuzz: {counts['cases']} cases "
             f"({counts['calls']} calls into the module)")
-    if reporter is not None:
-        reporter.write_line(line)
-    else:
+    plugins = request.config.pluginmanager
+    reporter = plugins.get_plugin("terminalreporter")
+    capture = plugins.get_plugin("capturemanager")
+    if reporter is None or capture is None:
         print(line)
+        return
+    # Past pytest's output capture: the line is for the log of the run.
+    with capture.global_and_fixture_disabled():
+        reporter.write("\n")
+        reporter.write_line(line)
 
 
 def run_child(session, tmp_path):
-    """Run session in a child process; return (returncode, stdout, log)."""
+    """Run session in a child process.
+
+    Return (how it ended, its output, the log of its calls): how it ended
+    is None if it exited with 0.
+    """
     log = tmp_path / "calls.log"
     out = tmp_path / "out.txt"
     with open(out, "w") as out_file:
@@ -70,6 +79,7 @@ def run_child(session, tmp_path):
              str(log)],
             stdout=out_file, stderr=subprocess.STDOUT, cwd=tmp_path)
         last_size, last_change = -1, time.monotonic()
+        hung = False
         while True:
             try:
                 proc.wait(timeout=2)
@@ -81,6 +91,7 @@ def run_child(session, tmp_path):
                 last_size, last_change = size, time.monotonic()
             elif time.monotonic() - last_change > HANG_SECONDS:
                 # faulthandler prints every thread's traceback on SIGABRT.
+                hung = True
                 proc.send_signal(signal.SIGABRT)
                 try:
                     proc.wait(timeout=30)
@@ -88,8 +99,17 @@ def run_child(session, tmp_path):
                     proc.kill()
                     proc.wait()
                 break
+    rc = proc.returncode
+    if hung:
+        how = f"hung (no new call for {HANG_SECONDS} s)"
+    elif rc < 0:
+        how = f"was killed by {signal.Signals(-rc).name}"
+    elif rc > 0:
+        how = f"exited with {rc}"
+    else:
+        how = None
     text = log.read_text(errors="replace") if log.exists() else ""
-    return proc.returncode, out.read_text(errors="replace"), text
+    return how, out.read_text(errors="replace"), text
 
 
 @pytest.mark.parametrize("session", SESSIONS)
@@ -97,17 +117,15 @@ def test_fuzz(session, tmp_path, totals):
     pytest.importorskip("_interpreters",
                         reason="needs the built python with _interpreters")
     pytest.importorskip("hypothesis")
-    rc, out, log = run_child(session, tmp_path)
+    how, out, log = run_child(session, tmp_path)
     summary = [line for line in out.splitlines()
                if line.startswith("fuzz: ")]
     if summary:
         fields = summary[-1].split()
         totals["cases"] += int(fields[2])
         totals["calls"] += int(fields[4])
-    if rc != 0:
+    if how is not None:
         last_calls = "\n".join(log.splitlines()[-15:])
-        how = (f"killed by {signal.Signals(-rc).name}" if rc < 0
-               else f"exited with {rc}")
         pytest.fail(f"fuzz session {session!r} {how}\n"
                     f"--- last calls ---\n{last_calls}\n"
                     f"--- output ---\n{out[-20000:]}", pytrace=False)
@@ -568,6 +586,86 @@ def check_blocking_call(ctx, which, block, timeout, as_keywords):
                              f"timeout={timeout!r}")
 
 
+# The shapes of well-formed calls: positional argument counts, keyword
+# names, and whether the first argument is a callable.  Calls of this
+# shape get past the argument parsing, to the code behind it.
+SHAPES = {
+    "interpreters.is_shareable": ((1,), (), False),
+    "interpreters.create_queue": ((0, 1), ("maxsize",), False),
+    "interpreters.Interpreter": ((1,), (), False),
+    "interpreters.Queue": ((1,), (), False),
+    "_interpreters.destroy": ((1,), (), False),
+    "_interpreters.is_running": ((1,), (), False),
+    "_interpreters.run_string": ((2,), (), False),
+    "_interpreters.call": ((4,), (), False),
+    "_interpreters.set_main_attrs": ((2,), (), False),
+    "_interpreters.is_shareable": ((1,), (), False),
+    "_interpreters.create_queue": ((0, 1), ("maxsize",), False),
+    "live.run": ((1,), (), False),
+    "live.call": ((1, 2, 3), ("x", "y", "block"), True),
+    "live.prepare_main": ((0, 1), ("x", "y", "_chan", "__name__",
+                                   "__builtins__"), False),
+    "dead.run": ((1,), (), False),
+    "dead.call": ((1, 2), ("x",), True),
+    "dead.prepare_main": ((0, 1), ("x",), False),
+    "queue.put": ((1, 2, 3), ("block", "timeout"), False),
+    "queue.put_nowait": ((1,), (), False),
+    "queue.get": ((0, 1, 2), ("block", "timeout"), False),
+    "queue.__eq__": ((1,), (), False),
+}
+
+
+def callables():
+    """Functions to call() in another interpreter: none blocks for long."""
+    from hypothesis import strategies as st
+    import interpreters
+    return st.sampled_from([Named(name, obj) for name, obj in [
+        ("len", len), ("int", int), ("str", str), ("repr", repr),
+        ("sorted", sorted), ("divmod", divmod), ("pow", pow),
+        ("type", type), ("object", object), ("Exception", Exception),
+        ("sys.exit", sys.exit), ("exec", exec), ("eval", eval),
+        ("main_function", main_function),
+        ("main_function_boom", main_function_boom),
+        ("lambda", lambda *args, **kwargs: (args, kwargs)),
+        ("closure", make_closure()), ("generator function", generator),
+        ("interpreters.get_current", interpreters.get_current),
+        ("interpreters.create", interpreters.create),
+        ("interpreters.create_queue", interpreters.create_queue),
+        ("interpreters.is_shareable", interpreters.is_shareable),
+        ("Interpreter", interpreters.Interpreter),
+        ("Queue", interpreters.Queue),
+        ("BadStr", BadStr), ("BadReduce", BadReduce),
+        ("raise_boom", raise_boom), ("42", 42), ("None", None),
+    ]]) | st.sampled_from([LIVE, DEAD, MAIN, QUEUE]).map(
+        # Bound methods of handles: they cross pickled.
+        lambda token: Named(f"{token.name} method", token))
+
+
+# What SystemError says when C code returned NULL without an exception,
+# or a result with one: never what the caller did wrong.
+C_BUG_MESSAGES = (
+    "error return without exception set",
+    "result with an exception set",
+    "bad argument to internal function",
+    "NULL object passed",
+)
+
+
+def check_no_c_bug(exc):
+    """Fail if exc, or what caused it, shows a bug of C code."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        info = getattr(exc, "excinfo", None)
+        messages = [str(exc)] if type(exc) is SystemError else []
+        if info is not None and info.type.__name__ == "SystemError":
+            messages.append(info.msg)
+        for msg in messages:
+            if any(bug in msg for bug in C_BUG_MESSAGES):
+                raise AssertionError(f"a C bug: {safe_repr(exc)}") from exc
+        exc = exc.__cause__ or exc.__context__
+
+
 def fuzz_arguments():
     from hypothesis import given, strategies as st
     ctx = Context()
@@ -578,25 +676,61 @@ def fuzz_arguments():
     # handle.
     documented = (TypeError, ValueError, OverflowError,
                   interpreters.InterpreterError, Boom, BaseBoom)
+    methods = {
+        "live interpreter": ("is_running", "run", "destroy", "call",
+                             "prepare_main"),
+        "destroyed interpreter": ("is_running", "run", "destroy"),
+        "main interpreter": ("is_running", "run", "destroy", "call"),
+        "queue": ("empty", "full", "qsize", "get_nowait", "put_nowait"),
+    }
+
+    @st.composite
+    def shaped_call(draw):
+        name = draw(st.sampled_from(sorted(SHAPES)))
+        counts, keywords, callable_first = SHAPES[name]
+        args = draw(st.lists(hostile_values(), min_size=max(counts),
+                             max_size=max(counts)))
+        args = args[:draw(st.sampled_from(counts))]
+        if callable_first and args:
+            func = draw(callables())
+            if isinstance(func.obj, Token):
+                method = draw(st.sampled_from(methods[func.obj.name]))
+                func = Named(f"{func.obj.name}.{method}",
+                             (func.obj, method))
+            args[0] = func
+        kwargs = draw(st.dictionaries(st.sampled_from(keywords),
+                                      hostile_values(), max_size=2)
+                      if keywords else st.just({}))
+        return name, args, kwargs
+
+    arbitrary_call = st.tuples(
+        st.sampled_from(names), st.lists(hostile_values(), max_size=4),
+        st.dictionaries(st.sampled_from(KEYWORDS), hostile_values(),
+                        max_size=3))
+
+    def resolve(value):
+        value = ctx.resolve(value)
+        if type(value) is tuple and len(value) == 2 \
+                and isinstance(value[0], Token):
+            # A bound method of a context object.
+            return getattr(ctx.resolve(value[0]), value[1])
+        return value
 
     @settings_for("arguments")
     @with_seed
-    @given(name=st.sampled_from(names),
-           args=st.lists(hostile_values(), max_size=4),
-           kwargs=st.dictionaries(st.sampled_from(KEYWORDS),
-                                  hostile_values(), max_size=3),
-           blocking=blocking_args())
-    def test(name, args, kwargs, blocking):
+    @given(call=shaped_call() | arbitrary_call, blocking=blocking_args())
+    def test(call, blocking):
+        name, args, kwargs = call
         CALLS.new_case("arguments")
         ctx.refresh()
         func = targets(ctx)[name]
-        args = ctx.resolve(args)
+        args = [resolve(arg) for arg in args]
         kwargs = ctx.resolve(kwargs)
         CALLS.log(f"{name}(*{safe_repr(args)}, **{safe_repr(kwargs)})")
         try:
             func(*args, **kwargs)
-        except documented:
-            pass
+        except documented as exc:
+            check_no_c_bug(exc)
         except BaseException as exc:
             raise AssertionError(
                 f"{name}: undocumented {type(exc).__name__}: "

@@ -289,8 +289,8 @@ class SignalTests(unittest.TestCase):
                     print('read', sys.stdin.readline().strip(), flush=True)
                     ''')
             thread = threading.Thread(target=run)
-            thread.start()
             try:
+                thread.start()
                 thread.join()
                 print('not interrupted')
             except KeyboardInterrupt:

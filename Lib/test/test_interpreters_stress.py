@@ -472,12 +472,15 @@ class DestroyTests(TestBase):
             '    release.get(timeout=timeout)')
 
     def test_daemon_thread_busy(self):
-        # The thread keeps taking the GIL while destroy() runs.
+        # The thread keeps running Python code while destroy() runs.  It
+        # lets the GIL go at each turn: FairnessTests is about loops that
+        # do not.
         self.check_destroy_with_daemon_thread(
+            'import time\n'
             'def work(work=work):\n'
             '    work()\n'
             '    while release.empty():\n'
-            '        pass')
+            '        time.sleep(0)')
 
     def test_threads_after_failed_destroy(self):
         # After a refused destroy(), threads still start in the
@@ -496,7 +499,7 @@ class DestroyTests(TestBase):
         interp.prepare_main(done=done)
         interp.run(dedent("""
             daemon.join(timeout)
-            threading._register_atexit(release.put, None)
+            threading._register_atexit(lambda: release.put(None))
             def late():
                 release.get(timeout=timeout)
                 done.put('late')
@@ -512,6 +515,44 @@ class DestroyTests(TestBase):
             raise
         self.assertEqual(done.get_nowait(), 'late')
         self.assertNotIn(interp, interpreters.enumerate())
+
+    def test_queue_handles_in_threading_module(self):
+        # Queue handles that the threading module still holds when the
+        # interpreter finalizes: in its namespace, in a hook of
+        # _register_atexit(), and in the hook's arguments.
+        q = interpreters.create_queue()
+        interp = interpreters.create()
+        interp.prepare_main(q=q)
+        interp.run(dedent("""
+            import threading, interpreters
+            threading._spam = q
+            threading._eggs = interpreters.create_queue()
+            threading._register_atexit(q.put, 'hook')
+            threading._register_atexit(q.put, q)
+            """))
+        interp.destroy()
+        self.assertEqual(q.get_nowait(), q)
+        self.assertEqual(q.get_nowait(), 'hook')
+        self.assertTrue(q.empty())
+
+    def test_failing_threading_hook(self):
+        # A hook of threading._register_atexit() that raises is reported
+        # once, and the hooks registered after it (which run before it)
+        # run once, as at the exit of the main interpreter.
+        q = interpreters.create_queue()
+        interp = interpreters.create()
+        interp.prepare_main(q=q)
+        interp.run(dedent("""
+            import sys, threading
+            sys.unraisablehook = lambda unraisable: q.put('unraisable')
+            threading._register_atexit(lambda: 1 / 0)
+            threading._register_atexit(lambda: q.put('hook'))
+            """))
+        interp.destroy()
+        items = []
+        while not q.empty():
+            items.append(q.get_nowait())
+        self.assertEqual(items, ['hook', 'unraisable'])
 
     def test_unread_items(self):
         # Items survive the interpreter that put them, queue handles
@@ -898,6 +939,33 @@ class ProcessExitTests(unittest.TestCase):
                                     err)
                 else:
                     self.assertEqual(err, '')
+
+    @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
+    def test_fork_in_subinterpreter(self):
+        # Refused with RuntimeError, or a child that works: never a child
+        # that dies of a fatal error.
+        source = dedent('''
+            import interpreters
+            interp = interpreters.create()
+            interp.run("""if True:
+                import os
+                try:
+                    pid = os.fork()
+                except RuntimeError:
+                    print('refused', flush=True)
+                else:
+                    if pid == 0:
+                        os._exit(7)
+                    _, status = os.waitpid(pid, 0)
+                    print('child exit', os.waitstatus_to_exitcode(status),
+                          flush=True)
+                """)
+            interp.destroy()
+            ''')
+        rc, out, err = self.run_script(source)
+        self.assertNotIn('Fatal Python error', err)
+        self.assertEqual(rc, 0, err)
+        self.assertIn(out, ['refused\n', 'child exit 7\n'])
 
 
 if __name__ == '__main__':

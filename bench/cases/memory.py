@@ -12,7 +12,10 @@ idle_rss     RSS of the process before and after starting COUNT idle
              are not counted); for processes, the parent's RSS plus what
              each child alone uses (USS).  Divisor: COUNT.
 cycle_rss    RSS after warm-up cycles of create+destroy (start+join), then
-             after each CYCLES / CHECKPOINTS more.  Divisor: CYCLES.
+             after each CYCLES / CHECKPOINTS more.  Divisor: CYCLES; the
+             run's "fit" metadata asks for the least-squares slope through
+             all readings instead of last - first, since the heap breathes
+             by a few hundred KiB either way.
 peak_64MiB   RSS with the item already built, and the peak RSS while it
              crosses to the far side, which drops it; for processes, the
              child's peak is added.  Divisor: 1; the report divides by the
@@ -23,6 +26,7 @@ import argparse
 import gc
 import json
 import multiprocessing
+import statistics
 import subprocess
 import sys
 import threading
@@ -174,6 +178,21 @@ def peak(mech, size):
 PROBES = {'idle_rss': idle_rss, 'cycle_rss': cycle_rss, 'peak': peak}
 
 
+def memory_figure(run):
+    """Return the figure of a pyperf run of this module (see above)."""
+    metadata = run.get_metadata()
+    values = run.values
+    if metadata.get('fit') == 'slope' and len(values) > 2:
+        # Equally spaced readings: the least-squares slope times the
+        # number of steps is the fitted growth from first to last.
+        steps = range(len(values))
+        slope = statistics.linear_regression(steps, values).slope
+        growth = slope * (len(values) - 1)
+    else:
+        growth = values[-1] - values[0]
+    return growth / metadata['divisor'] / metadata.get('payload', 1)
+
+
 # ---------------------------------------------------------------------------
 # The master: run the probes, record their readings.
 
@@ -184,11 +203,12 @@ def _plan(quick):
         n = procs if mech.startswith('mp_') else count
         yield (f'idle_rss/{mech}', 'idle_rss', mech, [n], n, {})
     # The heap settles over the first few hundred cycles, then breathes by
-    # about 200 KiB: warm up long, then measure over many cycles.
-    warmup, cycles, checkpoints = (5, 10, 2) if quick else (300, 1000, 5)
+    # a few hundred KiB: warm up long, then fit a line through many
+    # readings over many cycles.
+    warmup, cycles, checkpoints = (5, 10, 2) if quick else (300, 2000, 20)
     for mech in ('interpreters', 'xx', 'threading'):
         yield (f'cycle_rss/{mech}', 'cycle_rss', mech,
-               [warmup, cycles, checkpoints], cycles, {})
+               [warmup, cycles, checkpoints], cycles, {'fit': 'slope'})
     size = 8 << 20 if quick else PAYLOAD
     for mech in ('copy',) + mechanisms.QUEUES:
         yield (f'peak_64MiB/{mech}', 'peak', mech, [size], 1,
@@ -245,9 +265,9 @@ def main():
             record_failure(args.failures, name)
             continue
         bench = pyperf.Benchmark(runs)
-        figures = sorted((run.values[-1] - run.values[0]) / divisor
-                         for run in runs)
-        print(f'{name}: {figures[len(figures) // 2]:,.0f} bytes', flush=True)
+        figure = statistics.median(memory_figure(run) for run in runs)
+        unit = 'x payload' if 'payload' in metadata else 'bytes'
+        print(f'{name}: {figure:,.2f} {unit}', flush=True)
         if args.append:
             pyperf.add_runs(args.append, bench)
     if failed:
