@@ -3,6 +3,10 @@
 #   make            pristine 3.11.2 + our change, built; ./python is the result
 #   make test       build, then regrtest and the tooling tests (pytest)
 #   make patch      our change as one patch against pristine 3.11.2
+#   make docs       the HTML docs, built with -W, and their linter
+#   make bench      the benchmark suite into bench/results/ (bench-quick:
+#                   every benchmark once, briefly; part of make test)
+#   make test-debug, test-asan, test-stress, fullsuite: see README.md
 #
 # CPYTHON_DOWNLOAD_CACHE names a directory that may hold the tarball.
 
@@ -32,13 +36,15 @@ patch: | $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)/release $(BUILD_DIR)/debug $(BUILD_DIR)/asan \
-	    $(BUILD_DIR)/venv python
+	    $(BUILD_DIR)/venv $(BUILD_DIR)/bench-venv $(BUILD_DIR)/bench-quick \
+	    python
 
 distclean:
 	rm -rf $(BUILD_DIR) python
 
 .PHONY: test
 test: python
+	@$(PYTHON3) -B -m bench --quick
 	@$(DRIVER) test -j $(JOBS)
 
 .PHONY: docs
@@ -69,3 +75,12 @@ test-asan: | $(BUILD_DIR)
 # The heavy stress tests (regrtest resource "cpu") on the release build.
 test-stress: python
 	@$(DRIVER) check release -j $(JOBS)
+
+.PHONY: bench bench-quick
+# The benchmark suite (bench/README.md) into bench/results/; bench-quick
+# runs every benchmark once, briefly, into $(BUILD_DIR)/bench-quick/.
+bench: python
+	@$(PYTHON3) -B -m bench
+
+bench-quick: python
+	@$(PYTHON3) -B -m bench --quick

@@ -282,20 +282,25 @@ class SignalTests(unittest.TestCase):
         lines, sent = self.run_interrupted(dedent("""
             import interpreters, threading
             interp = interpreters.create()
+            done = threading.Event()
             def run():
                 interp.run('''if True:
                     import sys
                     print('ready', flush=True)
                     print('read', sys.stdin.readline().strip(), flush=True)
                     ''')
+                done.set()
             thread = threading.Thread(target=run)
             try:
                 thread.start()
-                thread.join()
+                done.wait()
                 print('not interrupted')
             except KeyboardInterrupt:
-                thread.join()
-                print('KeyboardInterrupt')
+                # Not join(): interrupted, it took the thread for stopped
+                # (the bpo-45274 code in _wait_for_tstate_lock()).
+                done.wait()
+                print('KeyboardInterrupt', flush=True)
+            thread.join()
             """), stdin='go\n')
         self.assertEqual(lines, ['read go', 'KeyboardInterrupt'])
 
