@@ -344,6 +344,52 @@ def deep_tuple(depth):
 # Deeper than any recursion limit.
 DEEP = deep_tuple(50_000)
 
+# The Context of the session, for Reentrant.
+CTX = None
+
+
+class Reentrant:
+    """Pickling or rebuilding it calls back into the module.
+
+    It acts on the objects of the session's context: it destroys or runs
+    code in the interpreter that a call() is about to enter, uses the
+    queue that put() is about to lock, and so on.
+    """
+
+    def __init__(self, action):
+        self.action = action
+
+    def __reduce__(self):
+        import _interpreters
+        import operator
+        ctx, action = CTX, self.action
+        if action == "destroy when pickled":
+            ctx.live.destroy()
+        elif action == "run when pickled":
+            ctx.live.run("pass")
+        elif action == "put when pickled":
+            ctx.queue.put("reentrant")
+        elif action == "get when pickled":
+            ctx.queue.get_nowait()
+        elif action == "destroy when rebuilt":
+            return (_interpreters.destroy, (ctx.live.id,))
+        elif action == "run main when rebuilt":
+            return (_interpreters.run_string, (ctx.main.id, "pass"))
+        elif action == "run live when rebuilt":
+            return (_interpreters.run_string, (ctx.live.id, "pass"))
+        elif action == "get when rebuilt":
+            return (operator.methodcaller("get_nowait"), (ctx.queue,))
+        elif action == "create when rebuilt":
+            return (_interpreters.create, ())
+        return (tuple, ((),))
+
+
+REENTRANT_ACTIONS = (
+    "destroy when pickled", "run when pickled", "put when pickled",
+    "get when pickled", "destroy when rebuilt", "run main when rebuilt",
+    "run live when rebuilt", "get when rebuilt", "create when rebuilt",
+)
+
 
 def main_function(x=None):
     # Defined in the child's __main__: call() sends it as code.
@@ -392,7 +438,8 @@ HOSTILE = [Named(name, obj) for name, obj in [
     ("BadMapping", BadMapping()), ("BadKeysMapping", BadKeysMapping()),
     ("BadIterable", BadIterable()), ("DEEP", DEEP),
     ("tuple(range(10_000))", tuple(range(10_000))),
-]]
+]] + [Named(f"Reentrant({action!r})", Reentrant(action))
+      for action in REENTRANT_ACTIONS]
 
 UNPICKLABLE = [Named(name, obj) for name, obj in [
     ("lock", threading.Lock()), ("generator", generator()),
@@ -667,8 +714,9 @@ def check_no_c_bug(exc):
 
 
 def fuzz_arguments():
+    global CTX
     from hypothesis import given, strategies as st
-    ctx = Context()
+    ctx = CTX = Context()
     names = sorted(targets(ctx))
     interpreters = ctx.interpreters
     # Getting an item whose rebuilding fails raises what rebuilding raised:

@@ -279,28 +279,29 @@ class SignalTests(unittest.TestCase):
     def test_subinterpreter_in_thread(self):
         # Code of a subinterpreter running in another thread is not
         # interrupted: the main thread gets the exception.
-        lines, sent = self.run_interrupted(dedent("""
-            import interpreters, threading
+        lines, sent = self.run_interrupted(dedent(f"""
+            import interpreters, threading, time
             interp = interpreters.create()
-            done = threading.Event()
+            queue = interpreters.create_queue()
+            interp.prepare_main(queue=queue)
             def run():
                 interp.run('''if True:
                     import sys
-                    print('ready', flush=True)
+                    queue.put('reading')
                     print('read', sys.stdin.readline().strip(), flush=True)
                     ''')
-                done.set()
             thread = threading.Thread(target=run)
+            thread.start()
+            queue.get()
             try:
-                thread.start()
-                done.wait()
+                print('ready', flush=True)
+                # Not a wait for the thread: KeyboardInterrupt may come
+                # right after it ended, while its result is being handled.
+                time.sleep({support.LONG_TIMEOUT})
                 print('not interrupted')
             except KeyboardInterrupt:
-                # Not join(): interrupted, it took the thread for stopped
-                # (the bpo-45274 code in _wait_for_tstate_lock()).
-                done.wait()
+                thread.join()
                 print('KeyboardInterrupt', flush=True)
-            thread.join()
             """), stdin='go\n')
         self.assertEqual(lines, ['read go', 'KeyboardInterrupt'])
 

@@ -2,6 +2,7 @@
 # interpreters, many threads, hostile exceptions, process exit.
 # test_interpreters covers the API itself.
 import os
+import pickle
 import random
 import subprocess
 import sys
@@ -651,6 +652,113 @@ class DestroyTests(TestBase):
             """))
         self.assertEqual(out.get_nowait(), 'InterpreterError')
         self.assert_usable(interp)
+
+
+# ----------------------------------------------------------------------------
+# Calling back into the module while objects cross
+
+class OnPickle:
+    """Run func(*args) when pickled; rebuilt as ()."""
+
+    def __init__(self, func, *args):
+        self.func = func
+        self.args = args
+
+    def __reduce__(self):
+        self.func(*self.args)
+        return (tuple, ((),))
+
+
+class OnRebuild:
+    """Rebuilt as func(*args), in the receiving interpreter."""
+
+    def __init__(self, func, *args):
+        self.func = func
+        self.args = args
+
+    def __reduce__(self):
+        return (self.func, self.args)
+
+
+class ReentrancyTests(TestBase):
+
+    def test_target_destroyed_while_pickling(self):
+        for send in [lambda interp, obj: interp.call(len, obj),
+                     lambda interp, obj: interp.call(obj),
+                     lambda interp, obj: interp.prepare_main(spam=obj)]:
+            interp = interpreters.create()
+            with self.assertRaises(interpreters.InterpreterNotFoundError):
+                send(interp, OnPickle(interp.destroy))
+            self.assertNotIn(interp, interpreters.enumerate())
+
+    def test_target_used_while_pickling(self):
+        interp = interpreters.create()
+        out = interpreters.create_queue()
+        interp.prepare_main(out=out)
+        obj = OnPickle(interp.run, 'out.put("first")')
+        self.assertEqual(interp.call(len, obj), 0)
+        interp.prepare_main(spam=obj)
+        self.assertEqual([out.get_nowait(), out.get_nowait()],
+                         ['first', 'first'])
+        self.assert_usable(interp)
+
+    def test_queue_used_while_pickling(self):
+        q = interpreters.create_queue()
+        q.put(OnPickle(q.put, 'inner'))
+        q.put(OnRebuild(q.get_nowait))
+        self.assertEqual(q.qsize(), 3)
+        self.assertEqual(q.get_nowait(), 'inner')
+        self.assertEqual(q.get_nowait(), ())
+        # Rebuilding the last item gets from the queue, now empty.
+        with self.assertRaises(interpreters.QueueEmpty):
+            q.get_nowait()
+        self.assertTrue(q.empty())
+
+    def test_target_uses_itself_while_rebuilding(self):
+        interp = interpreters.create()
+        for obj in [OnRebuild(_interpreters.destroy, interp.id),
+                    OnRebuild(_interpreters.run_string, interp.id, 'pass'),
+                    OnRebuild(_interpreters.call, interp.id, len, ((),), {}),
+                    OnRebuild(_interpreters.run_string,
+                              _interpreters.get_main(), 'pass')]:
+            with self.subTest(obj.args):
+                with self.assertRaises(interpreters.InterpreterError):
+                    interp.call(len, [obj])
+                with self.assertRaises(interpreters.InterpreterError):
+                    interp.prepare_main(spam=obj)
+                q = interpreters.create_queue()
+                q.put(obj)
+                interp.prepare_main(q=q)
+                with self.assertRaises(interpreters.RunFailedError):
+                    interp.run('q.get_nowait()')
+                self.assert_usable(interp)
+
+    def test_target_destroys_another_while_rebuilding(self):
+        interp = interpreters.create()
+        other = interpreters.create()
+        self.assertEqual(interp.call(len, [OnRebuild(other.destroy)]), 1)
+        self.assertNotIn(other, interpreters.enumerate())
+        self.assert_usable(interp)
+
+    def test_result_destroys_target_while_rebuilding(self):
+        # The caller rebuilds the result once the target has finished: it
+        # may destroy it, or be refused, but nothing breaks.
+        interp = interpreters.create()
+        interp.prepare_main(target=interp.id)
+        interp.run(dedent("""
+            import _interpreters
+            class Bomb:
+                def __reduce__(self):
+                    return (_interpreters.destroy, (target,))
+            """))
+        # Unpickled there: Bomb() from the target's __main__.
+        make_bomb = b'c__main__\nBomb\n)R.'
+        try:
+            interp.call(pickle.loads, make_bomb)
+        except interpreters.InterpreterError:
+            self.assert_usable(interp)
+        else:
+            self.assertNotIn(interp, interpreters.enumerate())
 
 
 # ----------------------------------------------------------------------------
