@@ -483,24 +483,28 @@ class Context:
         self.freed_queue_id = freed.id
         del freed
 
-    def refresh(self):
-        """Bring the context back to its initial state."""
+    def refresh(self, new_live=False):
+        """Bring the context back to its initial state.
+
+        With new_live, replace the live interpreter by a new one: a call
+        may have broken it the way any interpreter can be broken (its
+        __main__.__builtins__ replaced, say).
+        """
         import _interpreters
         interpreters = self.interpreters
-        alive = _interpreters.list_all()
-        if self.live.id not in alive:
-            self.live = interpreters.create()
-        destroy_all_but(keep={self.live.id})
+        # Rebuilding hostile items may destroy or create interpreters:
+        # empty the queues first.
         for q in (self.queue, self.empty, self.full):
-            while True:
+            while not q.empty():
                 try:
                     q.get_nowait()
-                except interpreters.QueueEmpty:
-                    break
                 except (Boom, interpreters.InterpreterError):
                     # An item that cannot be rebuilt here (a hostile
                     # object, a destroyed interpreter's handle): it is gone.
                     pass
+        if new_live or self.live.id not in _interpreters.list_all():
+            self.live = interpreters.create()
+        destroy_all_but(keep={self.live.id})
         self.queue.put("an item")
         self.full.put("the only item")
 
@@ -787,7 +791,7 @@ def fuzz_arguments():
         check_blocking_call(ctx, "put", *blocking)
         # The module still works.
         CALLS.log("sanity")
-        ctx.refresh()
+        ctx.refresh(new_live="__builtins__" in kwargs)
         ctx.live.run("pass")
         assert ctx.live.call(divmod, 7, 2) == (3, 1)
         assert ctx.queue.get_nowait() == "an item"

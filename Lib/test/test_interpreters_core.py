@@ -39,15 +39,15 @@ class TestBase(unittest.TestCase):
             _interpreters.destroy(interp_id)
 
 
-def spin_until_put(queue):
-    """Run pure Python code until an item is in queue (or SHORT_TIMEOUT).
-
-    Queue.empty() does not release the GIL, so another thread only runs if
-    the eval loop drops the GIL on request.
-    """
-    deadline = time.monotonic() + support.SHORT_TIMEOUT
+# Code that runs pure Python until an item is in queue, for timeout seconds
+# at most.  Queue.empty() does not release the GIL: another thread only runs
+# if the eval loop drops the GIL on request.
+SPINNER = dedent("""
+    import time
+    deadline = time.monotonic() + timeout
     while queue.empty() and time.monotonic() < deadline:
         pass
+    """)
 
 
 # The code of a thread that reports when it sleeps, then how long its sleep
@@ -83,7 +83,7 @@ class SchedulingTests(TestBase):
         try:
             self.assertEqual(queue.get(timeout=support.SHORT_TIMEOUT),
                              'sleeping')
-            spin_until_put(queue)
+            exec(SPINNER, {'queue': queue, 'timeout': support.SHORT_TIMEOUT})
         finally:
             interp.run('thread.join()')
         self.check_sleep(queue)
@@ -101,12 +101,7 @@ class SchedulingTests(TestBase):
                              'sleeping')
             interp = interpreters.create()
             interp.prepare_main(queue=queue, timeout=support.SHORT_TIMEOUT)
-            interp.run(dedent("""
-                import time
-                deadline = time.monotonic() + timeout
-                while queue.empty() and time.monotonic() < deadline:
-                    pass
-                """))
+            interp.run(SPINNER)
         finally:
             threading_helper.join_thread(thread)
         self.check_sleep(queue)
@@ -125,13 +120,9 @@ class SchedulingTests(TestBase):
             self.assertEqual(queue.get(timeout=support.SHORT_TIMEOUT),
                              'sleeping')
             spinning = interpreters.create()
-            spinning.prepare_main(queue=queue, timeout=support.SHORT_TIMEOUT)
-            spinning.run(dedent("""
-                import time
-                deadline = time.monotonic() + timeout
-                while queue.empty() and time.monotonic() < deadline:
-                    pass
-                """))
+            spinning.prepare_main(queue=queue,
+                                  timeout=support.SHORT_TIMEOUT)
+            spinning.run(SPINNER)
         finally:
             sleeping.run('thread.join()')
         self.check_sleep(queue)
