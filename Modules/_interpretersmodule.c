@@ -628,7 +628,22 @@ interp_shutdown_threads(void)
     }
     PyObject *res = PyObject_CallMethodNoArgs(threading, &_Py_ID(_shutdown));
     if (res == NULL) {
+        /* A hook raised, and _shutdown() stopped there, before joining the
+           threads.  Report it, drop the hooks so that each runs once, as
+           at the exit of the main interpreter, and finish the job. */
         PyErr_WriteUnraisable(threading);
+        PyObject *hooks = PyObject_GetAttrString(threading,
+                                                 "_threading_atexits");
+        if (hooks == NULL || !PyList_Check(hooks)
+            || PyList_SetSlice(hooks, 0, PY_SSIZE_T_MAX, NULL) < 0)
+        {
+            PyErr_Clear();
+        }
+        Py_XDECREF(hooks);
+        res = PyObject_CallMethodNoArgs(threading, &_Py_ID(_shutdown));
+        if (res == NULL) {
+            PyErr_WriteUnraisable(threading);
+        }
     }
     Py_XDECREF(res);
     Py_DECREF(threading);
@@ -645,10 +660,10 @@ interp_delete_main(PyThreadState **main)
     *main = NULL;
 }
 
-/* In the target interpreter: once threading._shutdown() ran, make the
-   threading module see that its main thread is gone.  Else each later
-   call, Py_EndInterpreter()'s too, would call the threading atexit hooks
-   again. */
+/* In the target interpreter: once threading._shutdown() ran and the main
+   thread's state is gone, make the threading module see that its main
+   thread stopped.  Else each later call, Py_EndInterpreter()'s too, would
+   call the threading atexit hooks again. */
 static void
 interp_stop_main_thread(void)
 {
@@ -754,6 +769,9 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
     if (*main != NULL) {
         interp_delete_main(main);
     }
+    /* Also if threading._shutdown() raised before it stopped the main
+       thread: Py_EndInterpreter() calls it again. */
+    interp_stop_main_thread();
     /* tstate keeps the interpreter from having no thread state. */
     PyThreadState_Clear(tstate0);
     PyThreadState_Delete(tstate0);
