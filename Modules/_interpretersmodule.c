@@ -752,6 +752,8 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
         interp_delete_main(main);
         ours[1] = NULL;
     }
+    /* XXX If it is interrupted (Ctrl-C), a new destroy() does not wait
+       for the threads any more: it fails until they are done. */
     interp_shutdown_threads();
     if (ours[1] == NULL) {
         interp_stop_main_thread();
@@ -1039,6 +1041,8 @@ _interpreters_create_impl(PyObject *module)
         return NULL;
     }
 
+    /* XXX Py_NewInterpreter() exits the process on some errors of the
+       new interpreter's initialization (Py_ExitStatusException()). */
     PyThreadState *caller = _PyThreadState_GET();
     PyThreadState *tstate0 = Py_NewInterpreter();
     if (tstate0 == NULL) {
@@ -1813,6 +1817,9 @@ register_exit_hooks(PyObject *module, int first_init)
            is never freed. */
         (void)Py_AtExit(interpreters_fini_runtime);
     }
+    /* XXX Only the main interpreter registers the atexit hook: if only
+       subinterpreters import _interpreters, Py_FinalizeEx() still aborts
+       when the interpreters they created are alive. */
     if (!_Py_IsMainInterpreter(PyInterpreterState_Get())) {
         return 0;
     }

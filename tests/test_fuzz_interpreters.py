@@ -12,11 +12,16 @@ the last lines of the log name the call that crashed or hung.
 
 Environment variables:
 
-  FUZZ_EXAMPLES   examples per session (default 1000, about 40 s in all;
+  FUZZ_EXAMPLES   examples per session (default 600, about 30 s in all;
                   20000 for a long run)
   FUZZ_SEED       a seed for a run that differs from the default one (by
                   default the examples are derived from the tests: every run
                   is the same)
+
+A long run, from the repository root:
+
+  FUZZ_EXAMPLES=20000 build/venv/bin/python -m pytest -q \
+      tests/test_fuzz_interpreters.py
 """
 
 import collections
@@ -33,7 +38,7 @@ import time
 import pytest
 
 SESSIONS = ("arguments", "crossing", "machine")
-DEFAULT_EXAMPLES = 1000
+DEFAULT_EXAMPLES = 600
 # The state machine's examples run many steps each: fewer of them.
 MACHINE_SHARE = 2
 # A child whose log stays still this long is hung.
