@@ -69,12 +69,7 @@ CHECKS = {
     # The heavy stress tests (-u cpu) on the release build.
     "release": {"args": ("--fail-env-changed", "-u", "cpu"), "env": {}},
     # No leaked references, memory blocks, file descriptors or threads.
-    # XXX test_queue_handles_in_threading_module leaks 459 references a
-    # run (queue handles that a subinterpreter's threading module holds
-    # when it finalizes); it passes otherwise, and runs in `make test`.
-    "debug": {"args": ("-R", "3:3", "--fail-env-changed", "--ignore",
-                       "test_queue_handles_in_threading_module"),
-              "env": {}},
+    "debug": {"args": ("-R", "3:3", "--fail-env-changed"), "env": {}},
     # Any sanitizer report ends the process with an error.  The heavy
     # stress tests run on the release build: under ASan they take long.
     "asan": {

@@ -727,11 +727,23 @@ queue_new_impl(PyTypeObject *type, PyObject *id)
     return queue_handle_wrap(type, q);
 }
 
+/* A handle refers to its heap type, which refers to the module: unless
+   the collector sees that reference, a handle that outlives the last
+   collection of its interpreter (one the threading module holds, say)
+   leaks the whole module when it goes. */
+static int
+queue_traverse(queueobject *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    return 0;
+}
+
 static void
 queue_dealloc(queueobject *self)
 {
     PyTypeObject *type = Py_TYPE(self);
 
+    PyObject_GC_UnTrack(self);
     if (self->weakreflist != NULL) {
         PyObject_ClearWeakRefs((PyObject *)self);
     }
@@ -1036,6 +1048,7 @@ static PyMemberDef queue_members[] = {
 static PyType_Slot queue_slots[] = {
     {Py_tp_new, queue_new},
     {Py_tp_dealloc, queue_dealloc},
+    {Py_tp_traverse, queue_traverse},
     {Py_tp_doc, (void *)queue_new__doc__},
     {Py_tp_repr, queue_repr},
     {Py_tp_hash, queue_hash},
@@ -1048,7 +1061,8 @@ static PyType_Slot queue_slots[] = {
 static PyType_Spec queue_spec = {
     .name = "interpreters.Queue",
     .basicsize = sizeof(queueobject),
-    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE,
+    .flags = (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE
+              | Py_TPFLAGS_HAVE_GC),
     .slots = queue_slots,
 };
 
