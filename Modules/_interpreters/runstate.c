@@ -128,23 +128,30 @@ runstate_add(int64_t id, PyThreadState *tstate0)
     return 0;
 }
 
+/* 0 if entry is an idle interpreter, else why not (RUNSTATE_*). */
+static int
+_check_idle(const runstate_entry *entry)
+{
+    if (entry == NULL) {
+        return RUNSTATE_UNKNOWN;
+    }
+    if (entry->running) {
+        return RUNSTATE_RUNNING;
+    }
+    if (entry->destroying) {
+        return RUNSTATE_DESTROYING;
+    }
+    return 0;
+}
+
 int
 runstate_start(int64_t id, PyThreadState **spare)
 {
-    int res = 0;
     *spare = NULL;
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
-    if (entry == NULL) {
-        res = RUNSTATE_UNKNOWN;
-    }
-    else if (entry->running) {
-        res = RUNSTATE_RUNNING;
-    }
-    else if (entry->destroying) {
-        res = RUNSTATE_DESTROYING;
-    }
-    else {
+    int res = _check_idle(entry);
+    if (res == 0) {
         entry->running = 1;
         *spare = entry->spare;
         entry->spare = NULL;
@@ -211,22 +218,13 @@ int
 runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
                        PyThreadState **main, PyThreadState **spare)
 {
-    int res = 0;
     *tstate0 = NULL;
     *main = NULL;
     *spare = NULL;
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
-    if (entry == NULL) {
-        res = RUNSTATE_UNKNOWN;
-    }
-    else if (entry->running) {
-        res = RUNSTATE_RUNNING;
-    }
-    else if (entry->destroying) {
-        res = RUNSTATE_DESTROYING;
-    }
-    else {
+    int res = _check_idle(entry);
+    if (res == 0) {
         entry->destroying = 1;
         *tstate0 = entry->tstate0;
         *main = entry->main;
