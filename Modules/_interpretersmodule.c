@@ -851,6 +851,8 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
    abandoned: removed from the runtime's list of interpreters and never
    freed.  The threads still using it stop for good when they next try to
    take the GIL, as daemon threads always do once finalization started.
+   What a daemon thread was destroying meanwhile is abandoned later, when
+   the main interpreter clears its dict.
 */
 
 /* Remove interp from the runtime's list of interpreters. */
@@ -940,7 +942,7 @@ interp_list_ids(Py_ssize_t *count)
             *count = n;
             return ids;
         }
-        /* Interpreters were created meanwhile: try again, bigger. */
+        /* Too small (more interpreters may exist by now): again. */
         PyMem_Free(ids);
         size = n + 8;
         ids = PyMem_New(int64_t, size);
@@ -951,16 +953,26 @@ interp_list_ids(Py_ssize_t *count)
     }
 }
 
-/* Abandon what is left of our interpreters: called when the main
-   interpreter's module goes during finalization, when no other thread can
-   run anymore, in case the atexit hook could not see to everything. */
+/* Abandon what is left of our interpreters, in case the atexit hook could
+   not see to everything: a daemon thread was destroying one.  Called when
+   the main interpreter clears its dict (PyInterpreterState_GetDict()),
+   late in its finalization, when no other thread can run any more, and
+   before it checks that no other interpreter is left.  (The main
+   interpreter's _interpreters module may never be freed: a daemon thread
+   stuck in one of its functions keeps it alive.) */
 static void
-interp_abandon_remaining(void)
+interp_abandon_remaining(PyObject *capsule)
 {
+    if (!_Py_IsFinalizing()) {
+        /* Someone removed the capsule from the dict. */
+        return;
+    }
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
     Py_ssize_t count;
     int64_t *ids = interp_list_ids(&count);
     if (ids == NULL) {
-        PyErr_Clear();
+        PyErr_Restore(type, value, tb);
         return;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -972,6 +984,7 @@ interp_abandon_remaining(void)
         }
     }
     PyMem_Free(ids);
+    PyErr_Restore(type, value, tb);
 }
 
 /*[clinic input]
@@ -1774,10 +1787,6 @@ interpreters_clear(PyObject *module)
 static void
 interpreters_free(void *module)
 {
-    if (_Py_IsMainInterpreter(PyInterpreterState_Get()) && _Py_IsFinalizing())
-    {
-        interp_abandon_remaining();
-    }
     (void)interpreters_clear((PyObject *)module);
 }
 
@@ -1808,6 +1817,8 @@ add_exception(PyObject *module, PyObject **exc, const char *name,
     return PyModule_AddObjectRef(module, shortname, *exc);
 }
 
+#define FINALIZATION_HOOK_KEY "_interpreters.finalization_hook"
+
 /* Register the hooks that run when the process exits. */
 static int
 register_exit_hooks(PyObject *module, int first_init)
@@ -1823,6 +1834,25 @@ register_exit_hooks(PyObject *module, int first_init)
     if (!_Py_IsMainInterpreter(PyInterpreterState_Get())) {
         return 0;
     }
+    PyObject *interp_dict = PyInterpreterState_GetDict(
+                                PyInterpreterState_Get());
+    if (interp_dict == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *capsule = PyCapsule_New(interpreters_at_exit_def,
+                                      FINALIZATION_HOOK_KEY,
+                                      interp_abandon_remaining);
+    if (capsule == NULL) {
+        return -1;
+    }
+    int err = PyDict_SetItemString(interp_dict, FINALIZATION_HOOK_KEY,
+                                   capsule);
+    Py_DECREF(capsule);
+    if (err < 0) {
+        return -1;
+    }
+
     PyObject *func = PyCFunction_New(interpreters_at_exit_def, module);
     if (func == NULL) {
         return -1;
