@@ -11,6 +11,7 @@
 #endif
 
 #include "Python.h"
+#include "pycore_ceval.h"         // _PyEval_AddPendingCall()
 #include "pycore_interp.h"        // PyInterpreterState.id
 #include "pycore_moduleobject.h"  // _PyModule_GetState()
 #include "pycore_pylifecycle.h"   // _PyAtExit_Call()
@@ -843,8 +844,10 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
    Py_FinalizeEx() aborts with "remaining subinterpreters" if any
    interpreter but the main one still exists when it deletes the main
    interpreter, at its very end.  It never finalizes them itself.  So the
-   main interpreter's _interpreters module registers an atexit hook, which
-   runs after the threading module has joined the non-daemon threads:
+   main interpreter's _interpreters module registers an atexit hook (when
+   a subinterpreter imports _interpreters first, it has the main
+   interpreter import it too), which runs after the threading module has
+   joined the non-daemon threads:
    every interpreter that _interpreters created and that can be finalized
    is finalized there, like destroy() does.  What cannot (code still runs
    in it, in a daemon thread, or a daemon thread of its own is alive) is
@@ -1020,6 +1023,30 @@ _interpreters__at_exit_impl(PyObject *module)
 static PyMethodDef interpreters_at_exit_def[] = {
     _INTERPRETERS__AT_EXIT_METHODDEF
 };
+
+#ifdef HAVE_FORK
+/*[clinic input]
+_interpreters._after_fork_child
+
+Forget what the threads that did not survive os.fork() left behind.
+
+Registered with os.register_at_fork() by the main interpreter.  The
+child has only the main interpreter and the thread that forked.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters__after_fork_child_impl(PyObject *module)
+/*[clinic end generated code: output=3154f77083a35bc2 input=1b7e301b0ec4d68a]*/
+{
+    queues_after_fork_child();
+    Py_RETURN_NONE;
+}
+
+/* Not a module attribute: only os.register_at_fork() has it. */
+static PyMethodDef interpreters_after_fork_child_def[] = {
+    _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF
+};
+#endif
 
 /* Free what all interpreters share, once the main interpreter is gone
    (registered with Py_AtExit()). */
@@ -1819,19 +1846,97 @@ add_exception(PyObject *module, PyObject **exc, const char *name,
 
 #define FINALIZATION_HOOK_KEY "_interpreters.finalization_hook"
 
-/* Register the hooks that run when the process exits. */
+/* A pending call of the main interpreter, run by its main thread: import
+   _interpreters there, which registers its exit hooks.  A pending call
+   that fails raises in whatever code the main thread runs: report the
+   error instead. */
 static int
-register_exit_hooks(PyObject *module, int first_init)
+import_in_main(void *Py_UNUSED(arg))
+{
+    PyObject *module = PyImport_ImportModule("_interpreters");
+    if (module == NULL) {
+        PyErr_WriteUnraisable(NULL);
+        return 0;
+    }
+    Py_DECREF(module);
+    return 0;
+}
+
+/* In a subinterpreter: the atexit hook must be in the main interpreter,
+   which may never import _interpreters itself.  Have its main thread do
+   so the next time it runs Python code, at the latest just before it
+   calls the atexit hooks when the process exits
+   (_Py_FinishPendingCalls()). */
+static void
+request_main_exit_hooks(void)
+{
+    if (!runstate_request_exit_hooks()) {
+        return;
+    }
+    if (_PyEval_AddPendingCall(_PyInterpreterState_Main(), import_in_main,
+                               NULL) < 0)
+    {
+        /* Its queue of pending calls is full: the next import retries. */
+        runstate_cancel_exit_hooks_request();
+    }
+}
+
+/* In the main interpreter: register what runs in the child of
+   os.fork(). */
+static int
+register_fork_hook(PyObject *module)
+{
+#ifdef HAVE_FORK
+    PyObject *func = PyCFunction_New(interpreters_after_fork_child_def,
+                                     module);
+    if (func == NULL) {
+        return -1;
+    }
+    PyObject *os = PyImport_ImportModule("os");
+    if (os == NULL) {
+        Py_DECREF(func);
+        return -1;
+    }
+    PyObject *register_at_fork = PyObject_GetAttrString(os,
+                                                        "register_at_fork");
+    Py_DECREF(os);
+    if (register_at_fork == NULL) {
+        Py_DECREF(func);
+        return -1;
+    }
+    PyObject *kwargs = Py_BuildValue("{sO}", "after_in_child", func);
+    Py_DECREF(func);
+    if (kwargs == NULL) {
+        Py_DECREF(register_at_fork);
+        return -1;
+    }
+    PyObject *empty = PyTuple_New(0);
+    PyObject *res = NULL;
+    if (empty != NULL) {
+        res = PyObject_Call(register_at_fork, empty, kwargs);
+        Py_DECREF(empty);
+    }
+    Py_DECREF(register_at_fork);
+    Py_DECREF(kwargs);
+    if (res == NULL) {
+        return -1;
+    }
+    Py_DECREF(res);
+#endif
+    return 0;
+}
+
+/* Register the hooks that run when the process exits, or forks. */
+static int
+register_process_hooks(PyObject *module, int first_init)
 {
     if (first_init) {
         /* XXX If all the 32 slots are taken, what all interpreters share
            is never freed. */
         (void)Py_AtExit(interpreters_fini_runtime);
     }
-    /* XXX Only the main interpreter registers the atexit hook: if only
-       subinterpreters import _interpreters, Py_FinalizeEx() still aborts
-       when the interpreters they created are alive. */
     if (!_Py_IsMainInterpreter(PyInterpreterState_Get())) {
+        request_main_exit_hooks();
         return 0;
     }
     PyObject *interp_dict = PyInterpreterState_GetDict(
@@ -1869,7 +1974,8 @@ register_exit_hooks(PyObject *module, int first_init)
         return -1;
     }
     Py_DECREF(res);
-    return 0;
+    runstate_exit_hooks_registered();
+    return register_fork_hook(module);
 }
 
 static int
@@ -1923,7 +2029,7 @@ interpreters_exec(PyObject *module)
     if (queues_module_exec(module, st) < 0) {
         return -1;
     }
-    if (register_exit_hooks(module, first_init) < 0) {
+    if (register_process_hooks(module, first_init) < 0) {
         return -1;
     }
     st->initialized = 1;

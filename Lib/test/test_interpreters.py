@@ -1100,6 +1100,98 @@ class ProcessTests(unittest.TestCase):
         self.assert_clean_exit(rc, out, err)
         self.assertEqual(out, 'InterpreterError\nFalse\n')
 
+    def test_exit_when_only_a_subinterpreter_imports_the_module(self):
+        # The main interpreter never imports interpreters itself: the one
+        # that a subinterpreter created is finalized at exit all the same
+        # (Py_FinalizeEx() used to abort with "remaining subinterpreters").
+        import_helper.import_module('_testcapi')
+        rc, out, err = run_script(self, dedent("""
+            import _testcapi
+            _testcapi.run_in_subinterp('''if True:
+                import interpreters
+                interp = interpreters.create()
+                interp.run("import threading; spam = 1")
+                ''')
+            print('done')
+            """))
+        self.assert_clean_exit(rc, out, err)
+        self.assertEqual(out, 'done\n')
+        self.assertEqual(err, '')
+
+    @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
+    def test_fork_in_main_interpreter(self):
+        # The child keeps only the main interpreter and can create new
+        # ones; the parent's interpreters, one of them running code in
+        # another thread during the fork, are unaffected.
+        rc, out, err = run_script(self, dedent("""
+            import os, sys, threading, interpreters
+            from test import support
+            idle = interpreters.create()
+            idle.run('spam = [1, 2, 3]')
+            busy = interpreters.create()
+            r, w = os.pipe()
+            started_r, started_w = os.pipe()
+            def run():
+                busy.run(f'import os; os.write({started_w}, b"1"); '
+                         f'os.read({r}, 1)')
+            thread = threading.Thread(target=run)
+            thread.start()
+            os.read(started_r, 1)
+            pid = os.fork()
+            if pid == 0:
+                print('child:', [i.id for i in interpreters.enumerate()],
+                      flush=True)
+                try:
+                    idle.run('pass')
+                except interpreters.InterpreterNotFoundError:
+                    print('child: not found', flush=True)
+                interpreters.create().run('print("child: new", flush=True)')
+                sys.exit(5)
+            # Kills the child and fails if it hangs.
+            support.wait_process(pid, exitcode=5)
+            idle.run('print("parent:", spam, flush=True)')
+            os.write(w, b'1')
+            thread.join()
+            busy.run('print("parent: busy usable", flush=True)')
+            """))
+        self.assert_clean_exit(rc, out, err)
+        self.assertEqual(out, 'child: [0]\n'
+                              'child: not found\n'
+                              'child: new\n'
+                              'parent: [1, 2, 3]\n'
+                              'parent: busy usable\n')
+        self.assertEqual(err, '')
+
+    @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')
+    def test_fork_while_a_thread_waits_on_a_queue(self):
+        # In the child, the waiter of a thread that did not survive the
+        # fork must not take the wake-up that a put() owes to a live one.
+        rc, out, err = run_script(self, dedent("""
+            import os, threading, time, interpreters
+            from test import support
+            q = interpreters.create_queue()
+            waiting = threading.Thread(target=q.get, daemon=True)
+            waiting.start()
+            time.sleep(0.5)         # until it waits
+            pid = os.fork()
+            if pid == 0:
+                got = []
+                getter = threading.Thread(target=lambda: got.append(q.get()),
+                                          daemon=True)
+                getter.start()
+                time.sleep(0.5)     # until it waits
+                q.put('child')
+                getter.join(support.SHORT_TIMEOUT)
+                print('child got', got, flush=True)
+                os._exit(0 if got else 1)
+            support.wait_process(pid, exitcode=0)
+            q.put('parent')
+            waiting.join()
+            print('parent done')
+            """))
+        self.assert_clean_exit(rc, out, err)
+        self.assertEqual(out, "child got ['child']\nparent done\n")
+
     @requires_sigint
     def test_sigint_during_run_in_main_thread(self):
         # Ctrl-C interrupts code run in a subinterpreter by the main thread:

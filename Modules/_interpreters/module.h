@@ -57,4 +57,8 @@ extern int queues_module_exec(PyObject *module, interpreters_state *st);
    finalizes, after every other interpreter is gone. */
 extern void queues_fini_runtime(void);
 
+/* In the child of os.fork(), with the GIL held: forget the threads that
+   waited on queues, which did not survive the fork. */
+extern void queues_after_fork_child(void);
+
 #endif /* !Py_INTERPRETERS_MODULE_H */

@@ -334,6 +334,35 @@ queues_fini_runtime(void)
     queues_runtime.mutex = NULL;
 }
 
+/* Free the waiters of list, which no thread will ever wake up from. */
+static void
+waitlist_free_all(waitlist *list)
+{
+    waiter *w;
+    while ((w = list->first) != NULL) {
+        list->first = w->next;
+        waiter_free(w);
+    }
+    list->last = NULL;
+}
+
+void
+queues_after_fork_child(void)
+{
+    if (!queues_runtime.initialized) {
+        return;
+    }
+    /* Only the thread that forked survived, and it did not wait on any
+       queue: every waiter left belongs to a thread that is gone.  A put()
+       or get() would wake one of them instead of a live thread (which
+       then slept until its timeout, or for ever).  The locks are free:
+       they are only held with the GIL, which the forking thread held. */
+    for (xqueue *q = queues_runtime.head; q != NULL; q = q->next) {
+        waitlist_free_all(&q->getters);
+        waitlist_free_all(&q->putters);
+    }
+}
+
 /* Move the items of q to a buffer of the given capacity (a power of two,
    at least q->count).  The mutex of q is held. */
 static int

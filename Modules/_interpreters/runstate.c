@@ -33,7 +33,14 @@ static struct {
     PyThread_type_lock mutex;
     runstate_entry *head;
     int shutting_down;
-} _runstate = {NULL, NULL, 0};
+    /* Where the main interpreter's exit hooks are: see
+       runstate_request_exit_hooks(). */
+    enum {
+        EXIT_HOOKS_NONE,
+        EXIT_HOOKS_REQUESTED,
+        EXIT_HOOKS_REGISTERED,
+    } exit_hooks;
+} _runstate = {NULL, NULL, 0, EXIT_HOOKS_NONE};
 
 
 int
@@ -66,6 +73,7 @@ runstate_fini(void)
     PyThread_free_lock(_runstate.mutex);
     _runstate.mutex = NULL;
     _runstate.shutting_down = 0;
+    _runstate.exit_hooks = EXIT_HOOKS_NONE;
 }
 
 #define RUNSTATE_LOCK() \
@@ -280,6 +288,36 @@ runstate_abandon(int64_t id)
     runstate_entry *entry = _find(id);
     if (entry != NULL) {
         entry->abandoned = 1;
+    }
+    RUNSTATE_UNLOCK();
+}
+
+void
+runstate_exit_hooks_registered(void)
+{
+    RUNSTATE_LOCK();
+    _runstate.exit_hooks = EXIT_HOOKS_REGISTERED;
+    RUNSTATE_UNLOCK();
+}
+
+int
+runstate_request_exit_hooks(void)
+{
+    RUNSTATE_LOCK();
+    int first = (_runstate.exit_hooks == EXIT_HOOKS_NONE);
+    if (first) {
+        _runstate.exit_hooks = EXIT_HOOKS_REQUESTED;
+    }
+    RUNSTATE_UNLOCK();
+    return first;
+}
+
+void
+runstate_cancel_exit_hooks_request(void)
+{
+    RUNSTATE_LOCK();
+    if (_runstate.exit_hooks == EXIT_HOOKS_REQUESTED) {
+        _runstate.exit_hooks = EXIT_HOOKS_NONE;
     }
     RUNSTATE_UNLOCK();
 }

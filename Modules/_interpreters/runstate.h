@@ -87,4 +87,15 @@ extern int runstate_is_shutting_down(void);
    reuse. */
 extern void runstate_abandon(int64_t id);
 
+/* The main interpreter registered its exit hooks. */
+extern void runstate_exit_hooks_registered(void);
+
+/* Return 1 if the main interpreter has no exit hooks and nobody asked it
+   for them yet: the caller is to ask it now.  Else return 0. */
+extern int runstate_request_exit_hooks(void);
+
+/* The request that runstate_request_exit_hooks() allowed could not be
+   made: let the next caller try again. */
+extern void runstate_cancel_exit_hooks_request(void);
+
 #endif /* !Py_INTERPRETERS_RUNSTATE_H */

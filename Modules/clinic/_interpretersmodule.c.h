@@ -22,6 +22,31 @@ _interpreters__at_exit(PyObject *module, PyObject *Py_UNUSED(ignored))
     return _interpreters__at_exit_impl(module);
 }
 
+#if defined(HAVE_FORK)
+
+PyDoc_STRVAR(_interpreters__after_fork_child__doc__,
+"_after_fork_child($module, /)\n"
+"--\n"
+"\n"
+"Forget what the threads that did not survive os.fork() left behind.\n"
+"\n"
+"Registered with os.register_at_fork() by the main interpreter.  The\n"
+"child has only the main interpreter and the thread that forked.");
+
+#define _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF    \
+    {"_after_fork_child", (PyCFunction)_interpreters__after_fork_child, METH_NOARGS, _interpreters__after_fork_child__doc__},
+
+static PyObject *
+_interpreters__after_fork_child_impl(PyObject *module);
+
+static PyObject *
+_interpreters__after_fork_child(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters__after_fork_child_impl(module);
+}
+
+#endif /* defined(HAVE_FORK) */
+
 PyDoc_STRVAR(_interpreters_create__doc__,
 "create($module, /)\n"
 "--\n"
@@ -329,4 +354,8 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=28d845ec3a325e70 input=a9049054013a1b77]*/
+
+#ifndef _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF
+    #define _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF
+#endif /* !defined(_INTERPRETERS__AFTER_FORK_CHILD_METHODDEF) */
+/*[clinic end generated code: output=e1443a3f701de5bb input=a9049054013a1b77]*/
