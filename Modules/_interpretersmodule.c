@@ -1,9 +1,8 @@
 /* _interpreters module: create interpreters and run code in them (PEP 554)
  *
  * The public API is Lib/interpreters.py.  This file has the module
- * definition and the interpreter functions; the queues are in
- * _interpreters/queues.c, how objects cross between interpreters in
- * _interpreters/crossdata.c.
+ * definition and the interpreter functions; the other files are in
+ * _interpreters/ (see module.h for what each does).
  */
 
 #ifndef Py_BUILD_CORE_BUILTIN
@@ -11,15 +10,15 @@
 #endif
 
 #include "Python.h"
-#include "pycore_ceval.h"         // _PyEval_AddPendingCall()
 #include "pycore_interp.h"        // PyInterpreterState.id
 #include "pycore_moduleobject.h"  // _PyModule_GetState()
-#include "pycore_pylifecycle.h"   // _PyAtExit_Call()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 
 #include "_interpreters/module.h"
 #include "_interpreters/crossdata.h"
 #include "_interpreters/excinfo.h"
+#include "_interpreters/finalize.h"
+#include "_interpreters/process.h"
 #include "_interpreters/runstate.h"
 
 /*[clinic input]
@@ -95,11 +94,6 @@ interpreters_current_state(void)
    Interpreter IDs
 */
 
-#define HEAD_LOCK(runtime) \
-    PyThread_acquire_lock((runtime)->interpreters.mutex, WAIT_LOCK)
-#define HEAD_UNLOCK(runtime) \
-    PyThread_release_lock((runtime)->interpreters.mutex)
-
 /* Argument Clinic converter for interpreter IDs: a non-negative int.
    IDs too large for int64_t cannot exist: they become -1, which
    interp_look_up() finds no interpreter for. */
@@ -135,8 +129,7 @@ class interpid_converter(CConverter):
 
 #include "clinic/_interpretersmodule.c.h"
 
-/* Return the interpreter with the given ID, or NULL (no exception set). */
-static PyInterpreterState *
+PyInterpreterState *
 interp_find(int64_t id)
 {
     if (id < 0) {
@@ -150,6 +143,48 @@ interp_find(int64_t id)
     }
     HEAD_UNLOCK(runtime);
     return interp;
+}
+
+int64_t *
+interp_list_ids(Py_ssize_t *count)
+{
+    _PyRuntimeState *runtime = &_PyRuntime;
+    Py_ssize_t size = 8;
+    int64_t *ids = PyMem_New(int64_t, size);
+    if (ids == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    for (;;) {
+        Py_ssize_t n = 0;
+        HEAD_LOCK(runtime);
+        PyInterpreterState *interp = runtime->interpreters.head;
+        for (; interp != NULL; interp = interp->next) {
+            if (n < size) {
+                ids[n] = interp->id;
+            }
+            n++;
+        }
+        HEAD_UNLOCK(runtime);
+        if (n <= size) {
+            /* The list is newest first. */
+            for (Py_ssize_t i = 0; i < n / 2; i++) {
+                int64_t id = ids[i];
+                ids[i] = ids[n - 1 - i];
+                ids[n - 1 - i] = id;
+            }
+            *count = n;
+            return ids;
+        }
+        /* Too small (more interpreters may exist by now): again. */
+        PyMem_Free(ids);
+        size = n + 8;
+        ids = PyMem_New(int64_t, size);
+        if (ids == NULL) {
+            PyErr_NoMemory();
+            return NULL;
+        }
+    }
 }
 
 /* Like interp_find(), but raise InterpreterNotFoundError if there is no
@@ -498,298 +533,6 @@ error:
    Creating and destroying interpreters
 */
 
-/* Return 1 if tstate is one of the n thread states in array, else 0. */
-static int
-tstate_in(PyThreadState *tstate, PyThreadState *const *array, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (array[i] == tstate) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Why interp_finalize() gave up */
-typedef enum {
-    FINALIZE_OK = 0,
-    FINALIZE_NOMEM,
-    FINALIZE_DAEMON_THREADS,    /* it has daemon threads (before joining) */
-    FINALIZE_THREADS,           /* it still has other threads (after) */
-} finalize_result;
-
-/* In the target interpreter: return 1 if a thread of it other than the
-   current one and those in ours (thread states of this module's) is a
-   daemon thread of the threading module, which threading._shutdown()
-   would not wait for, 0 if not, -1 with an exception set on error.
-   Threads not started by the threading module cannot be seen here:
-   interp_has_other_threads() finds them later. */
-static int
-interp_has_daemon_threads(PyThreadState *const *ours, size_t nours)
-{
-    PyThreadState *current = _PyThreadState_GET();
-    PyObject *threading = PyImport_GetModule(&_Py_ID(threading));
-    if (threading == NULL) {
-        return PyErr_Occurred() ? -1 : 0;
-    }
-    int res = -1;
-    PyObject *daemons = NULL, *ident = NULL;
-    PyObject *threads = PyObject_CallMethod(threading, "enumerate", NULL);
-    if (threads == NULL) {
-        goto done;
-    }
-    PyObject *seq = PySequence_Fast(threads, "enumerate() must return "
-                                             "a sequence");
-    if (seq == NULL) {
-        goto done;
-    }
-    Py_SETREF(threads, seq);
-    daemons = PySet_New(NULL);
-    if (daemons == NULL) {
-        goto done;
-    }
-    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(threads); i++) {
-        PyObject *thread = PySequence_Fast_GET_ITEM(threads, i);
-        PyObject *daemon = PyObject_GetAttrString(thread, "daemon");
-        if (daemon == NULL) {
-            goto done;
-        }
-        int is_daemon = PyObject_IsTrue(daemon);
-        Py_DECREF(daemon);
-        if (is_daemon < 0) {
-            goto done;
-        }
-        if (!is_daemon) {
-            continue;
-        }
-        /* _DummyThread objects (foreign OS threads that called
-           current_thread() here) are daemons too, but none of this
-           interpreter's thread states but ours can have their ident. */
-        ident = PyObject_GetAttrString(thread, "ident");
-        if (ident == NULL || PySet_Add(daemons, ident) < 0) {
-            goto done;
-        }
-        Py_CLEAR(ident);
-    }
-    res = 0;
-    PyThreadState *ts = PyInterpreterState_ThreadHead(current->interp);
-    for (; ts != NULL; ts = PyThreadState_Next(ts)) {
-        if (ts == current || tstate_in(ts, ours, nours)) {
-            continue;
-        }
-        ident = PyLong_FromUnsignedLong(ts->thread_id);
-        if (ident == NULL) {
-            res = -1;
-            goto done;
-        }
-        int found = PySet_Contains(daemons, ident);
-        Py_CLEAR(ident);
-        if (found != 0) {
-            res = found;
-            goto done;
-        }
-    }
-
-done:
-    Py_XDECREF(ident);
-    Py_XDECREF(daemons);
-    Py_XDECREF(threads);
-    Py_DECREF(threading);
-    return res;
-}
-
-/* Return 1 if interp has thread states other than the current one and
-   those in ours, else 0. */
-static int
-interp_has_other_threads(PyInterpreterState *interp,
-                         PyThreadState *const *ours, size_t nours)
-{
-    PyThreadState *current = _PyThreadState_GET();
-    PyThreadState *ts = PyInterpreterState_ThreadHead(interp);
-    for (; ts != NULL; ts = PyThreadState_Next(ts)) {
-        if (ts != current && !tstate_in(ts, ours, nours)) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* In the target interpreter: call threading._shutdown() if the threading
-   module was imported.  It calls the hooks of threading._register_atexit()
-   and waits for all non-daemon threads, releasing the GIL meanwhile. */
-static void
-interp_shutdown_threads(void)
-{
-    PyObject *threading = PyImport_GetModule(&_Py_ID(threading));
-    if (threading == NULL) {
-        if (PyErr_Occurred()) {
-            PyErr_WriteUnraisable(NULL);
-        }
-        return;
-    }
-    PyObject *res = PyObject_CallMethodNoArgs(threading, &_Py_ID(_shutdown));
-    if (res == NULL) {
-        /* A hook raised, and _shutdown() stopped there, before joining the
-           threads.  Report it, drop the hooks so that each runs once, as
-           at the exit of the main interpreter, and finish the job. */
-        PyErr_WriteUnraisable(threading);
-        PyObject *hooks = PyObject_GetAttrString(threading,
-                                                 "_threading_atexits");
-        if (hooks == NULL || !PyList_Check(hooks)
-            || PyList_SetSlice(hooks, 0, PY_SSIZE_T_MAX, NULL) < 0)
-        {
-            PyErr_Clear();
-        }
-        Py_XDECREF(hooks);
-        res = PyObject_CallMethodNoArgs(threading, &_Py_ID(_shutdown));
-        if (res == NULL) {
-            PyErr_WriteUnraisable(threading);
-        }
-    }
-    Py_XDECREF(res);
-    Py_DECREF(threading);
-}
-
-/* In the target interpreter: delete *main, the thread state of the
-   threading module's main thread (see interp_exit()), and set *main to
-   NULL.  That releases the main thread's lock. */
-static void
-interp_delete_main(PyThreadState **main)
-{
-    PyThreadState_Clear(*main);
-    PyThreadState_Delete(*main);
-    *main = NULL;
-}
-
-/* In the target interpreter: once threading._shutdown() ran and the main
-   thread's state is gone, make the threading module see that its main
-   thread stopped.  Else each later call, Py_EndInterpreter()'s too, would
-   call the threading atexit hooks again. */
-static void
-interp_stop_main_thread(void)
-{
-    PyObject *threading = PyImport_GetModule(&_Py_ID(threading));
-    if (threading == NULL) {
-        PyErr_Clear();
-        return;
-    }
-    PyObject *main = PyObject_CallMethod(threading, "main_thread", NULL);
-    Py_DECREF(threading);
-    if (main == NULL) {
-        PyErr_Clear();
-        return;
-    }
-    /* A thread only notices that it stopped when asked. */
-    PyObject *res = PyObject_CallMethod(main, "is_alive", NULL);
-    Py_DECREF(main);
-    if (res == NULL) {
-        PyErr_Clear();
-    }
-    Py_XDECREF(res);
-}
-
-/* In the target interpreter: flush sys.stdout and sys.stderr, as
-   Py_FinalizeEx() does for the main interpreter. */
-static void
-interp_flush_std_files(void)
-{
-    const char *names[] = {"stdout", "stderr"};
-    for (size_t i = 0; i < Py_ARRAY_LENGTH(names); i++) {
-        PyObject *file = PySys_GetObject(names[i]);
-        if (file == NULL || file == Py_None) {
-            continue;
-        }
-        PyObject *res = PyObject_CallMethod(file, "flush", NULL);
-        if (res == NULL) {
-            PyErr_Clear();
-        }
-        Py_XDECREF(res);
-    }
-}
-
-/* Finalize interp, which is neither the current, nor the main, nor a
-   running interpreter, and which the caller marked as being destroyed.
-   tstate0 is the thread state it was created with, *main the state of
-   its threading module's main thread or NULL; *main is set to NULL if
-   that goes.
-
-   Py_EndInterpreter() aborts the process if any other thread state of the
-   interpreter is left once it has waited for the non-daemon threads: so
-   first refuse if daemon threads run there, then wait for the others
-   ourselves, and refuse if anything is left.  At exit (at_exit set), go
-   on after daemon threads are found, to run the interpreter's atexit
-   hooks before giving up.
-
-   Return FINALIZE_OK, or why the interpreter is still alive (no
-   exception set). */
-static finalize_result
-interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
-                PyThreadState **main, int at_exit)
-{
-    PyThreadState *tstate = PyThreadState_New(interp);
-    if (tstate == NULL) {
-        return FINALIZE_NOMEM;
-    }
-    PyThreadState *caller = PyThreadState_Swap(tstate);
-    PyThreadState *ours[2] = {tstate0, *main};
-
-    finalize_result res = FINALIZE_OK;
-    if (!at_exit) {
-        int found = interp_has_daemon_threads(ours, 2);
-        if (found != 0) {
-            if (found < 0) {
-                PyErr_WriteUnraisable(NULL);
-            }
-            res = FINALIZE_DAEMON_THREADS;
-            goto refused;
-        }
-    }
-
-    /* What Py_EndInterpreter() does, in the same order.  Called from the
-       main thread, threading._shutdown() stops it.  Called from another
-       thread, it waits for the main thread like for the others: for its
-       thread state to go. */
-    if (*main != NULL && (*main)->thread_id != PyThread_get_thread_ident()) {
-        interp_delete_main(main);
-        ours[1] = NULL;
-    }
-    /* XXX If it is interrupted (Ctrl-C), a new destroy() does not wait
-       for the threads any more: it fails until they are done. */
-    interp_shutdown_threads();
-    if (ours[1] == NULL) {
-        interp_stop_main_thread();
-    }
-    _PyAtExit_Call(interp);
-    interp_flush_std_files();
-    /* XXX A thread started by an atexit hook is only noticed here: then
-       the interpreter is left alive, without its atexit hooks, and a new
-       destroy() does not wait for its non-daemon threads. */
-    if (interp_has_other_threads(interp, ours, 2)) {
-        res = FINALIZE_THREADS;
-        goto refused;
-    }
-
-    if (*main != NULL) {
-        interp_delete_main(main);
-    }
-    /* Also if threading._shutdown() raised before it stopped the main
-       thread: Py_EndInterpreter() calls it again. */
-    interp_stop_main_thread();
-    /* tstate keeps the interpreter from having no thread state. */
-    PyThreadState_Clear(tstate0);
-    PyThreadState_Delete(tstate0);
-    Py_EndInterpreter(tstate);
-    /* Py_EndInterpreter() leaves no current thread state. */
-    PyThreadState_Swap(caller);
-    return FINALIZE_OK;
-
-refused:
-    PyThreadState_Clear(tstate);
-    PyThreadState_Swap(caller);
-    PyThreadState_Delete(tstate);
-    return res;
-}
-
 /* Destroy interpreter id (interp).  Return 0, or -1 with an exception set
    in the caller. */
 static int
@@ -835,226 +578,6 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
         return -1;
     }
     return 0;
-}
-
-
-/* ------------------------------------------------------------------------
-   When the process exits
-
-   Py_FinalizeEx() aborts with "remaining subinterpreters" if any
-   interpreter but the main one still exists when it deletes the main
-   interpreter, at its very end.  It never finalizes them itself.  So the
-   main interpreter's _interpreters module registers an atexit hook (when
-   a subinterpreter imports _interpreters first, it has the main
-   interpreter import it too), which runs after the threading module has
-   joined the non-daemon threads:
-   every interpreter that _interpreters created and that can be finalized
-   is finalized there, like destroy() does.  What cannot (code still runs
-   in it, in a daemon thread, or a daemon thread of its own is alive) is
-   abandoned: removed from the runtime's list of interpreters and never
-   freed.  The threads still using it stop for good when they next try to
-   take the GIL, as daemon threads always do once finalization started.
-   What a daemon thread was destroying meanwhile is abandoned later, when
-   the main interpreter clears its dict.
-*/
-
-/* Remove interp from the runtime's list of interpreters. */
-static void
-interp_abandon(PyInterpreterState *interp, int64_t id)
-{
-    _PyRuntimeState *runtime = &_PyRuntime;
-    HEAD_LOCK(runtime);
-    PyInterpreterState **p = &runtime->interpreters.head;
-    while (*p != NULL && *p != interp) {
-        p = &(*p)->next;
-    }
-    if (*p != NULL) {
-        *p = interp->next;
-        interp->next = NULL;
-    }
-    HEAD_UNLOCK(runtime);
-    runstate_abandon(id);
-}
-
-/* Finalize or abandon interpreter id, if it is one of ours. */
-static void
-interp_finalize_at_exit(int64_t id)
-{
-    PyInterpreterState *interp = interp_find(id);
-    if (interp == NULL || interp == _PyInterpreterState_Main()) {
-        return;
-    }
-    PyThreadState *tstate0, *main, *spare;
-    int err = runstate_begin_destroy(id, &tstate0, &main, &spare);
-    if (err == RUNSTATE_UNKNOWN) {
-        /* Not ours: whoever created it handles it, e.g.
-           _xxsubinterpreters when its last interpreter ID object goes. */
-        return;
-    }
-    if (err == RUNSTATE_DESTROYING) {
-        /* By a daemon thread: it may still finish.  Else
-           interp_abandon_remaining() sees to it. */
-        return;
-    }
-    if (err < 0) {
-        /* Code runs in it, in a daemon thread (or a thread that
-           threading._shutdown() gave up on). */
-        interp_abandon(interp, id);
-        return;
-    }
-    if (spare != NULL) {
-        PyThreadState_Delete(spare);
-    }
-    finalize_result res = interp_finalize(interp, tstate0, &main, 1);
-    runstate_end_destroy(id, res == FINALIZE_OK, main);
-    if (res != FINALIZE_OK) {
-        interp_abandon(interp, id);
-    }
-}
-
-/* Return a new array with the IDs of all interpreters, in creation order,
-   and set *count, or return NULL with an exception set. */
-static int64_t *
-interp_list_ids(Py_ssize_t *count)
-{
-    _PyRuntimeState *runtime = &_PyRuntime;
-    Py_ssize_t size = 8;
-    int64_t *ids = PyMem_New(int64_t, size);
-    if (ids == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (;;) {
-        Py_ssize_t n = 0;
-        HEAD_LOCK(runtime);
-        PyInterpreterState *interp = runtime->interpreters.head;
-        for (; interp != NULL; interp = interp->next) {
-            if (n < size) {
-                ids[n] = interp->id;
-            }
-            n++;
-        }
-        HEAD_UNLOCK(runtime);
-        if (n <= size) {
-            /* The list is newest first. */
-            for (Py_ssize_t i = 0; i < n / 2; i++) {
-                int64_t id = ids[i];
-                ids[i] = ids[n - 1 - i];
-                ids[n - 1 - i] = id;
-            }
-            *count = n;
-            return ids;
-        }
-        /* Too small (more interpreters may exist by now): again. */
-        PyMem_Free(ids);
-        size = n + 8;
-        ids = PyMem_New(int64_t, size);
-        if (ids == NULL) {
-            PyErr_NoMemory();
-            return NULL;
-        }
-    }
-}
-
-/* Abandon what is left of our interpreters, in case the atexit hook could
-   not see to everything: a daemon thread was destroying one.  Called when
-   the main interpreter clears its dict (PyInterpreterState_GetDict()),
-   late in its finalization, when no other thread can run any more, and
-   before it checks that no other interpreter is left.  (The main
-   interpreter's _interpreters module may never be freed: a daemon thread
-   stuck in one of its functions keeps it alive.) */
-static void
-interp_abandon_remaining(PyObject *capsule)
-{
-    if (!_Py_IsFinalizing()) {
-        /* Someone removed the capsule from the dict. */
-        return;
-    }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
-    Py_ssize_t count;
-    int64_t *ids = interp_list_ids(&count);
-    if (ids == NULL) {
-        PyErr_Restore(type, value, tb);
-        return;
-    }
-    for (Py_ssize_t i = 0; i < count; i++) {
-        PyInterpreterState *interp = interp_find(ids[i]);
-        if (interp != NULL && interp != _PyInterpreterState_Main()
-            && runstate_contains(ids[i]))
-        {
-            interp_abandon(interp, ids[i]);
-        }
-    }
-    PyMem_Free(ids);
-    PyErr_Restore(type, value, tb);
-}
-
-/*[clinic input]
-_interpreters._at_exit
-
-Finalize the interpreters still alive when the process exits.
-
-Registered with atexit by the main interpreter.
-[clinic start generated code]*/
-
-static PyObject *
-_interpreters__at_exit_impl(PyObject *module)
-/*[clinic end generated code: output=4cfca76f5bcf1aa9 input=b1e6ea9884ac554a]*/
-{
-    if (runstate_shutdown()) {
-        Py_RETURN_NONE;
-    }
-    Py_ssize_t count;
-    int64_t *ids = interp_list_ids(&count);
-    if (ids == NULL) {
-        return NULL;
-    }
-    /* Newest first: an interpreter made by another one is finalized
-       before it, as for Py_FinalizeEx(). */
-    for (Py_ssize_t i = count - 1; i >= 0; i--) {
-        interp_finalize_at_exit(ids[i]);
-    }
-    PyMem_Free(ids);
-    Py_RETURN_NONE;
-}
-
-/* Not a module attribute: only atexit has it. */
-static PyMethodDef interpreters_at_exit_def[] = {
-    _INTERPRETERS__AT_EXIT_METHODDEF
-};
-
-#ifdef HAVE_FORK
-/*[clinic input]
-_interpreters._after_fork_child
-
-Forget what the threads that did not survive os.fork() left behind.
-
-Registered with os.register_at_fork() by the main interpreter.  The
-child has only the main interpreter and the thread that forked.
-[clinic start generated code]*/
-
-static PyObject *
-_interpreters__after_fork_child_impl(PyObject *module)
-/*[clinic end generated code: output=3154f77083a35bc2 input=1b7e301b0ec4d68a]*/
-{
-    queues_after_fork_child();
-    Py_RETURN_NONE;
-}
-
-/* Not a module attribute: only os.register_at_fork() has it. */
-static PyMethodDef interpreters_after_fork_child_def[] = {
-    _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF
-};
-#endif
-
-/* Free what all interpreters share, once the main interpreter is gone
-   (registered with Py_AtExit()). */
-static void
-interpreters_fini_runtime(void)
-{
-    queues_fini_runtime();
-    runstate_fini();
 }
 
 
@@ -1842,140 +1365,6 @@ add_exception(PyObject *module, PyObject **exc, const char *name,
     }
     const char *shortname = strrchr(name, '.') + 1;
     return PyModule_AddObjectRef(module, shortname, *exc);
-}
-
-#define FINALIZATION_HOOK_KEY "_interpreters.finalization_hook"
-
-/* A pending call of the main interpreter, run by its main thread: import
-   _interpreters there, which registers its exit hooks.  A pending call
-   that fails raises in whatever code the main thread runs: report the
-   error instead. */
-static int
-import_in_main(void *Py_UNUSED(arg))
-{
-    PyObject *module = PyImport_ImportModule("_interpreters");
-    if (module == NULL) {
-        PyErr_WriteUnraisable(NULL);
-        return 0;
-    }
-    Py_DECREF(module);
-    return 0;
-}
-
-/* In a subinterpreter: the atexit hook must be in the main interpreter,
-   which may never import _interpreters itself.  Have its main thread do
-   so the next time it runs Python code, at the latest just before it
-   calls the atexit hooks when the process exits
-   (_Py_FinishPendingCalls()). */
-static void
-request_main_exit_hooks(void)
-{
-    if (!runstate_request_exit_hooks()) {
-        return;
-    }
-    if (_PyEval_AddPendingCall(_PyInterpreterState_Main(), import_in_main,
-                               NULL) < 0)
-    {
-        /* Its queue of pending calls is full: the next import retries. */
-        runstate_cancel_exit_hooks_request();
-    }
-}
-
-/* In the main interpreter: register what runs in the child of
-   os.fork(). */
-static int
-register_fork_hook(PyObject *module)
-{
-#ifdef HAVE_FORK
-    PyObject *func = PyCFunction_New(interpreters_after_fork_child_def,
-                                     module);
-    if (func == NULL) {
-        return -1;
-    }
-    PyObject *os = PyImport_ImportModule("os");
-    if (os == NULL) {
-        Py_DECREF(func);
-        return -1;
-    }
-    PyObject *register_at_fork = PyObject_GetAttrString(os,
-                                                        "register_at_fork");
-    Py_DECREF(os);
-    if (register_at_fork == NULL) {
-        Py_DECREF(func);
-        return -1;
-    }
-    PyObject *kwargs = Py_BuildValue("{sO}", "after_in_child", func);
-    Py_DECREF(func);
-    if (kwargs == NULL) {
-        Py_DECREF(register_at_fork);
-        return -1;
-    }
-    PyObject *empty = PyTuple_New(0);
-    PyObject *res = NULL;
-    if (empty != NULL) {
-        res = PyObject_Call(register_at_fork, empty, kwargs);
-        Py_DECREF(empty);
-    }
-    Py_DECREF(register_at_fork);
-    Py_DECREF(kwargs);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-#endif
-    return 0;
-}
-
-/* Register the hooks that run when the process exits, or forks. */
-static int
-register_process_hooks(PyObject *module, int first_init)
-{
-    if (first_init) {
-        /* XXX If all the 32 slots are taken, what all interpreters share
-           is never freed. */
-        (void)Py_AtExit(interpreters_fini_runtime);
-    }
-    if (!_Py_IsMainInterpreter(PyInterpreterState_Get())) {
-        request_main_exit_hooks();
-        return 0;
-    }
-    PyObject *interp_dict = PyInterpreterState_GetDict(
-                                PyInterpreterState_Get());
-    if (interp_dict == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    PyObject *capsule = PyCapsule_New(interpreters_at_exit_def,
-                                      FINALIZATION_HOOK_KEY,
-                                      interp_abandon_remaining);
-    if (capsule == NULL) {
-        return -1;
-    }
-    int err = PyDict_SetItemString(interp_dict, FINALIZATION_HOOK_KEY,
-                                   capsule);
-    Py_DECREF(capsule);
-    if (err < 0) {
-        return -1;
-    }
-
-    PyObject *func = PyCFunction_New(interpreters_at_exit_def, module);
-    if (func == NULL) {
-        return -1;
-    }
-    PyObject *atexit = PyImport_ImportModule("atexit");
-    if (atexit == NULL) {
-        Py_DECREF(func);
-        return -1;
-    }
-    PyObject *res = PyObject_CallMethod(atexit, "register", "O", func);
-    Py_DECREF(atexit);
-    Py_DECREF(func);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    runstate_exit_hooks_registered();
-    return register_fork_hook(module);
 }
 
 static int

@@ -1,7 +1,10 @@
 /* What the source files of the _interpreters module share.
  *
- * _interpretersmodule.c owns the module definition and its state;
- * crossdata.c turns objects into raw bytes any interpreter can read;
+ * _interpretersmodule.c owns the module definition and its state, and
+ * runs code in interpreters; runstate.c records which ones run;
+ * finalize.c finalizes them; process.c sees to them when the process
+ * exits or forks; crossdata.c turns objects into raw bytes any interpreter
+ * can read; excinfo.c describes exceptions raised in other interpreters;
  * queues.c implements the cross-interpreter queues and the Queue type.
  */
 
@@ -36,7 +39,22 @@ typedef struct {
 
 extern struct PyModuleDef interpreters_moduledef;
 
+/* The runtime's lock of its list of interpreters (pystate.c's) */
+#define HEAD_LOCK(runtime) \
+    PyThread_acquire_lock((runtime)->interpreters.mutex, WAIT_LOCK)
+#define HEAD_UNLOCK(runtime) \
+    PyThread_release_lock((runtime)->interpreters.mutex)
+
 /* _interpretersmodule.c */
+
+/* Return the interpreter with the given ID, or NULL (no exception set). */
+extern PyInterpreterState *interp_find(int64_t id);
+
+/* Return a new array (PyMem_Free() it) with the IDs of all interpreters,
+   in creation order, and set *count, or return NULL with an exception
+   set. */
+extern int64_t *interp_list_ids(Py_ssize_t *count);
+
 
 /* The state of the given _interpreters module object. */
 extern interpreters_state *interpreters_get_state(PyObject *module);

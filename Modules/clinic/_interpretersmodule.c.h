@@ -2,51 +2,6 @@
 preserve
 [clinic start generated code]*/
 
-PyDoc_STRVAR(_interpreters__at_exit__doc__,
-"_at_exit($module, /)\n"
-"--\n"
-"\n"
-"Finalize the interpreters still alive when the process exits.\n"
-"\n"
-"Registered with atexit by the main interpreter.");
-
-#define _INTERPRETERS__AT_EXIT_METHODDEF    \
-    {"_at_exit", (PyCFunction)_interpreters__at_exit, METH_NOARGS, _interpreters__at_exit__doc__},
-
-static PyObject *
-_interpreters__at_exit_impl(PyObject *module);
-
-static PyObject *
-_interpreters__at_exit(PyObject *module, PyObject *Py_UNUSED(ignored))
-{
-    return _interpreters__at_exit_impl(module);
-}
-
-#if defined(HAVE_FORK)
-
-PyDoc_STRVAR(_interpreters__after_fork_child__doc__,
-"_after_fork_child($module, /)\n"
-"--\n"
-"\n"
-"Forget what the threads that did not survive os.fork() left behind.\n"
-"\n"
-"Registered with os.register_at_fork() by the main interpreter.  The\n"
-"child has only the main interpreter and the thread that forked.");
-
-#define _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF    \
-    {"_after_fork_child", (PyCFunction)_interpreters__after_fork_child, METH_NOARGS, _interpreters__after_fork_child__doc__},
-
-static PyObject *
-_interpreters__after_fork_child_impl(PyObject *module);
-
-static PyObject *
-_interpreters__after_fork_child(PyObject *module, PyObject *Py_UNUSED(ignored))
-{
-    return _interpreters__after_fork_child_impl(module);
-}
-
-#endif /* defined(HAVE_FORK) */
-
 PyDoc_STRVAR(_interpreters_create__doc__,
 "create($module, /)\n"
 "--\n"
@@ -354,8 +309,4 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-
-#ifndef _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF
-    #define _INTERPRETERS__AFTER_FORK_CHILD_METHODDEF
-#endif /* !defined(_INTERPRETERS__AFTER_FORK_CHILD_METHODDEF) */
-/*[clinic end generated code: output=e1443a3f701de5bb input=a9049054013a1b77]*/
+/*[clinic end generated code: output=44dea516298ad93d input=a9049054013a1b77]*/
