@@ -54,11 +54,11 @@ docs: python
 .PHONY: fullsuite fullsuite-baseline
 # The whole regression suite, compared with pristine 3.11.2's record.
 fullsuite: python
-	@$(DRIVER) fullsuite -j $(JOBS)
+	@$(DRIVER) fullsuite
 
 # Rebuild and rerun pristine 3.11.2 to refresh that record.
 fullsuite-baseline: | $(BUILD_DIR)
-	@$(DRIVER) fullsuite-baseline -j $(JOBS)
+	@$(DRIVER) fullsuite-baseline
 
 .PHONY: test-debug test-asan
 # Our tests on a --with-pydebug build, hunting reference leaks (-R 3:3).

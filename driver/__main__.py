@@ -99,7 +99,7 @@ def _fullsuite(build_root, jobs):
     print("running the whole regression suite ...", flush=True)
     try:
         files, cases = fullsuite.run_suite(python, results / "full.xml",
-                                           results / "full.log", jobs or 2)
+                                           results / "full.log", jobs)
     except fullsuite.SuiteError as exc:
         print(f"full suite: FAILED: {exc}")
         return 1
@@ -134,7 +134,7 @@ def _fullsuite_baseline(build_root, jobs):
     results.mkdir(parents=True, exist_ok=True)
     print("running pristine's whole regression suite ...", flush=True)
     files, cases = fullsuite.run_suite(python, results / "pristine.xml",
-                                       results / "pristine.log", jobs or 2)
+                                       results / "pristine.log", jobs)
     old = {}
     if BASELINE.is_file():
         old = json.loads(BASELINE.read_text()).get("reasons", {})
@@ -142,7 +142,8 @@ def _fullsuite_baseline(build_root, jobs):
                       for pattern in fullsuite.IGNORED)
     record = {
         "what": f"pristine {config.VERSION}, release build, "
-                f"python -m test -j2 {ignore}, default resources, as root",
+                f"python -m test -j{jobs} {ignore}, default resources, "
+                "as root",
         "failed_files": sorted(files),
         "failed_cases": sorted(cases),
         "reasons": {name: old.get(name, "XXX: say why")
@@ -198,7 +199,9 @@ def main(argv=None):
     p_check.add_argument("variant", choices=sorted(config.CHECKS))
     p_check.add_argument("-j", "--jobs", type=int)
     for name in ("fullsuite", "fullsuite-baseline"):
-        sub.add_parser(name).add_argument("-j", "--jobs", type=int)
+        # regrtest -j0: as many workers as CPUs, plus two.
+        sub.add_parser(name).add_argument("-j", "--jobs", type=int,
+                                          default=0)
     p_test = sub.add_parser("test")
     p_test.add_argument("-j", "--jobs", type=int)
     args = parser.parse_args(argv)
