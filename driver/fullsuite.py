@@ -25,6 +25,11 @@ _SUMMARY = re.compile(
     r"((?:    .*\n)+)", re.M)
 
 
+# Seconds a test file may take: the slowest take about 4 minutes with
+# -j0 on 2 cores.  A hang (multiprocessing's Pool.terminate() race, an
+# upstream bug, is one) costs this much.
+TIMEOUT = "600"
+
 # Tests left out of every run (regrtest --ignore patterns), and why.
 IGNORED = {
     "*VSOCK*": "ThreadedVSOCKSocketStreamTest hangs in accept() on this "
@@ -42,7 +47,7 @@ def run_suite(python, junit, log, jobs, tests=()):
     """Run the full suite, or only the given test files; return (failed
     test files, failed test cases)."""
     ignore = [arg for pattern in IGNORED for arg in ("--ignore", pattern)]
-    cmd = [str(python), "-m", "test", f"-j{jobs}", "--timeout", "1200",
+    cmd = [str(python), "-m", "test", f"-j{jobs}", "--timeout", TIMEOUT,
            *ignore, "--junit-xml", str(junit), *tests]
     junit = pathlib.Path(junit)
     junit.unlink(missing_ok=True)
@@ -93,15 +98,15 @@ def test_file_of(name):
     return parts[1] if parts[0] == "test" and len(parts) > 1 else parts[0]
 
 
-def confirm(python, results, new_files, new_cases):
-    """Run the test files of new failures again, one at a time.  Return
-    (still failing, passed on the second run), each a sorted list of the
-    names given."""
+def confirm(python, results, new_files, new_cases, name="rerun"):
+    """Run the test files of new failures again, one at a time, logging to
+    results/<name>.log.  Return (still failing, passed on the second run),
+    each a sorted list of the names given."""
     names = new_files + new_cases
     if not names:
         return [], []
     again = sorted({test_file_of(name) for name in names})
-    files, cases = run_suite(python, results / "rerun.xml",
-                             results / "rerun.log", 1, again)
+    files, cases = run_suite(python, results / f"{name}.xml",
+                             results / f"{name}.log", 1, again)
     failing = [name for name in names if name in files or name in cases]
     return failing, [name for name in names if name not in failing]
