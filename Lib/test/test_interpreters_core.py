@@ -267,15 +267,21 @@ class SignalTests(unittest.TestCase):
             """), stdin='go\n')
         self.assertEqual(lines, ['read go', 'handled [False]'])
 
+    @unittest.skipUnless(hasattr(signal, 'pthread_sigmask'),
+                         'needs signal.pthread_sigmask()')
     def test_subinterpreter_in_thread(self):
         # Code of a subinterpreter running in another thread is not
         # interrupted: the main thread gets the exception.
         lines, sent = self.run_interrupted(dedent(f"""
-            import interpreters, threading, time
+            import interpreters, signal, threading, time
             interp = interpreters.create()
             queue = interpreters.create_queue()
             interp.prepare_main(queue=queue)
             def run():
+                # The kernel may deliver SIGINT to any thread that does not
+                # block it; one blocked in read() never wakes the main
+                # thread's sleep.
+                signal.pthread_sigmask(signal.SIG_BLOCK, [signal.SIGINT])
                 interp.run('''if True:
                     import sys
                     queue.put('reading')
