@@ -9,7 +9,7 @@ from _interpreters import (
 )
 
 __all__ = [
-    'enumerate', 'get_current', 'get_main', 'create', 'Interpreter',
+    'list_all', 'get_current', 'get_main', 'create', 'Interpreter',
     'InterpreterError', 'InterpreterNotFoundError', 'RunFailedError',
     'NotShareableError', 'is_shareable',
     'Queue', 'create_queue',
@@ -17,9 +17,14 @@ __all__ = [
 ]
 
 
-def enumerate():
+def list_all():
     """Return a list of all existing interpreters, the main one included."""
     return [_handle(interp_id) for interp_id in _interpreters.list_all()]
+
+
+# The name this module first had for list_all().  It stays out of __all__:
+# "from interpreters import *" must not shadow the built-in enumerate().
+enumerate = list_all
 
 
 def get_current():

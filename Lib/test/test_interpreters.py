@@ -199,7 +199,7 @@ class ModuleTests(unittest.TestCase):
 
     def test_all(self):
         expected = {
-            'enumerate', 'get_current', 'get_main', 'create', 'Interpreter',
+            'list_all', 'get_current', 'get_main', 'create', 'Interpreter',
             'InterpreterError', 'InterpreterNotFoundError', 'RunFailedError',
             'NotShareableError', 'is_shareable',
             'Queue', 'create_queue',
@@ -241,8 +241,14 @@ class ModuleTests(unittest.TestCase):
     def test_star_import(self):
         ns = {}
         exec('from interpreters import *', ns)
-        self.assertIs(ns['enumerate'], interpreters.enumerate)
+        self.assertIs(ns['list_all'], interpreters.list_all)
         self.assertIs(ns['Interpreter'], interpreters.Interpreter)
+        # The built-in enumerate() is not shadowed.
+        self.assertNotIn('enumerate', ns)
+        self.assertNotIn('enumerate', interpreters.__all__)
+        exec('from interpreters import *\n'
+             'pairs = list(enumerate("ab"))', ns)
+        self.assertEqual(ns['pairs'], [(0, 'a'), (1, 'b')])
 
     def test_import_in_subinterpreter(self):
         interp = interpreters.create()
@@ -310,12 +316,19 @@ class CreateTests(TestBase):
 class EnumerateTests(TestBase):
 
     def test_main_only(self):
-        self.assertEqual(interpreters.enumerate(), [interpreters.get_main()])
+        self.assertEqual(interpreters.list_all(), [interpreters.get_main()])
+
+    def test_enumerate_is_an_alias(self):
+        # The module's first name for list_all() still works.
+        self.assertIs(interpreters.enumerate, interpreters.list_all)
+        interp = interpreters.create()
+        self.assertEqual(interpreters.enumerate(),
+                         [interpreters.get_main(), interp])
 
     def test_after_creating(self):
         first = interpreters.create()
         second = interpreters.create()
-        interps = interpreters.enumerate()
+        interps = interpreters.list_all()
         self.assertEqual(len(interps), 3)
         self.assertEqual(set(interps),
                          {interpreters.get_main(), first, second})
@@ -326,14 +339,14 @@ class EnumerateTests(TestBase):
         first = interpreters.create()
         second = interpreters.create()
         first.destroy()
-        self.assertEqual(set(interpreters.enumerate()),
+        self.assertEqual(set(interpreters.list_all()),
                          {interpreters.get_main(), second})
 
     def test_in_subinterpreter(self):
         interp = interpreters.create()
         out = run_output(interp, """
             import interpreters
-            print(sorted(i.id for i in interpreters.enumerate()))
+            print(sorted(i.id for i in interpreters.list_all()))
             """)
         self.assertEqual(out, f'{sorted([0, interp.id])}\n')
 
@@ -2009,6 +2022,18 @@ class PrepareMainTests(TestBase):
         interp = interpreters.create()
         interp.prepare_main({'spam': 1}, spam=2)
         self.assertEqual(run_output(interp, 'print(spam)'), '2\n')
+
+    def test_keywords_win_over_any_mapping(self):
+        # As with dict.update(ns, **kwargs), whatever ns is.
+        interp = interpreters.create()
+        for ns in (types.MappingProxyType({'spam': 1, 'eggs': 1}),
+                   collections.UserDict(spam=1, eggs=1),
+                   [('spam', 1), ('eggs', 1)]):
+            with self.subTest(ns=type(ns).__name__):
+                interp.prepare_main(ns, spam=fractions.Fraction(1, 2),
+                                    ns=3)
+                self.assertEqual(run_output(interp, 'print(spam, eggs, ns)'),
+                                 '1/2 1 3\n')
 
     def test_nothing(self):
         interp = interpreters.create()
