@@ -1,6 +1,9 @@
 # Build driver for the PEP 554 interpreters fork of CPython 3.11.2.
 #
 #   make            pristine 3.11.2 + our change, built; ./python is the result
+#                   (on Debian or Ubuntu, missing build dependencies are
+#                   installed first, or make stops saying how)
+#   make install    install it as python3.11 (with pip) under PREFIX
 #   make test       build, then regrtest and the tooling tests (pytest)
 #   make patch      our change as one patch against pristine 3.11.2
 #   make docs       the HTML docs, built with -W, and their linter
@@ -9,6 +12,7 @@
 #   make test-debug, test-asan, test-stress, fullsuite: see README.md
 #
 # CPYTHON_DOWNLOAD_CACHE names a directory that may hold the tarball.
+# PREFIX is where `make install` installs (CPython's default, /usr/local).
 
 PYTHON3 ?= python3
 BUILD_DIR ?= $(CURDIR)/build
@@ -17,16 +21,29 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 DRIVER = $(PYTHON3) -B -m driver
 LOCK = flock $(BUILD_DIR)/.lock
 
-.PHONY: all python patch sync clean distclean
+.PHONY: all deps python install patch sync clean distclean
 
 all: python
 
 $(BUILD_DIR):
 	@mkdir -p $@
 
-python: | $(BUILD_DIR)
+# Before anything else, and before python3 is known to be there: install
+# missing build dependencies (as root, or with sudo if it needs no
+# password), or stop at once with the command that does.
+deps:
+	@sh driver/install-build-deps.sh --auto
+
+python: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build release -j $(JOBS)
 	@ln -sfn $(BUILD_DIR)/release/python python
+
+# Like CPython's `make altinstall`: python3.11, its stdlib and pip under
+# PREFIX, never over a python3 that is already there.
+PREFIX ?= /usr/local
+
+install: python
+	@$(DRIVER) install --prefix "$(PREFIX)"
 
 sync: | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) sync
@@ -57,17 +74,17 @@ fullsuite: python
 	@$(DRIVER) fullsuite
 
 # Rebuild and rerun pristine 3.11.2 to refresh that record.
-fullsuite-baseline: | $(BUILD_DIR)
+fullsuite-baseline: deps | $(BUILD_DIR)
 	@$(DRIVER) fullsuite-baseline
 
 .PHONY: test-debug test-asan
 # Our tests on a --with-pydebug build, hunting reference leaks (-R 3:3).
-test-debug: | $(BUILD_DIR)
+test-debug: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build debug -j $(JOBS)
 	@$(DRIVER) check debug -j $(JOBS)
 
 # Our tests, stress tests included, on an ASan + UBSan build.
-test-asan: | $(BUILD_DIR)
+test-asan: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build asan -j $(JOBS)
 	@$(DRIVER) check asan -j $(JOBS)
 
