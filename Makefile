@@ -42,8 +42,13 @@ python: deps | $(BUILD_DIR)
 # PREFIX, never over a python3 that is already there.
 PREFIX ?= /usr/local
 
-install: python
-	@$(DRIVER) install --prefix "$(PREFIX)"
+# `sudo make install` in a tree of your own installs what `make` built:
+# building again as root would leave files of root's in it, and git
+# refuses to work in a repository that another user owns.
+install: | $(BUILD_DIR)
+	@if [ "$$(id -u)" -ne 0 ] || [ -O "$(BUILD_DIR)" ]; then \
+	    $(MAKE) --no-print-directory python; fi
+	@$(LOCK) $(DRIVER) install --prefix "$(PREFIX)"
 
 sync: | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) sync

@@ -2,6 +2,8 @@
 
   sync                 lay our change over pristine 3.11.2 in build/src
   build [VARIANT]      sync, then configure and make (release, debug, asan)
+  install --prefix P   install the release build as P/bin/python3.11, with
+                       its stdlib and pip (CPython's make altinstall)
   pristine             build unpatched 3.11.2 (the full-suite baseline)
   patch OUT            sync, then write our change as one patch to OUT
   test                 regrtest and pytest on the build; print the counts
@@ -23,6 +25,7 @@ from . import build as build_mod
 from . import config
 from . import fullsuite
 from . import git
+from . import install as install_mod
 from . import source
 from . import testrun
 from . import tree
@@ -200,6 +203,8 @@ def main(argv=None):
     p_build.add_argument("-j", "--jobs", type=int)
     p_pristine = sub.add_parser("pristine")
     p_pristine.add_argument("-j", "--jobs", type=int)
+    p_install = sub.add_parser("install")
+    p_install.add_argument("--prefix", default="/usr/local")
     p_patch = sub.add_parser("patch")
     p_patch.add_argument("out")
     sub.add_parser("docs")
@@ -228,6 +233,11 @@ def main(argv=None):
             src = _pristine(build_root)
             build_mod.build(src, build_root / "pristine", "release",
                             args.jobs)
+        elif args.command == "install":
+            release = build_root / "release"
+            if not (release / "python").exists():
+                raise build_mod.BuildError("no build to install: run make")
+            install_mod.install(release, args.prefix)
         elif args.command == "patch":
             src = _sync(build_root)
             tree.export_patch(src, args.out)
@@ -243,7 +253,8 @@ def main(argv=None):
         elif args.command == "test":
             return _test(build_root, args.jobs)
     except (source.SourceError, tree.TreeError, git.GitError,
-            build_mod.BuildError, venv.VenvError) as exc:
+            build_mod.BuildError, venv.VenvError,
+            install_mod.InstallError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0

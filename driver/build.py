@@ -139,7 +139,7 @@ def tail(path, lines=40):
     return "\n".join(text[-lines:])
 
 
-def _run_logged(cmd, cwd, log, env=None):
+def run_logged(cmd, cwd, log, env=None):
     with open(log, "w") as out:
         proc = subprocess.run(cmd, cwd=cwd, stdout=out,
                               stderr=subprocess.STDOUT, env=env)
@@ -157,7 +157,7 @@ def configure(src, bdir, args, env=None):
             and recorded.read_text() == wanted:
         return
     print(f"configuring {bdir.name} build ...", flush=True)
-    _run_logged([str(pathlib.Path(src).resolve() / "configure"), *args],
+    run_logged([str(pathlib.Path(src).resolve() / "configure"), *args],
                 bdir, bdir / "configure.log", env)
     recorded.write_text(wanted)
 
@@ -176,7 +176,7 @@ def make(bdir, jobs, env=None):
     """Run make in bdir; return how many outputs it rebuilt."""
     start = time.time()
     # A log file: a build with nothing to do prints nothing.
-    _run_logged(["make", f"-j{jobs}"], bdir, bdir / "build.log", env)
+    run_logged(["make", f"-j{jobs}"], bdir, bdir / "build.log", env)
     return _outputs_newer_than(bdir, start)
 
 
