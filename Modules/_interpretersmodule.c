@@ -132,59 +132,13 @@ class interpid_converter(CConverter):
 PyInterpreterState *
 interp_find(int64_t id)
 {
-    if (id < 0) {
-        return NULL;
-    }
-    _PyRuntimeState *runtime = &_PyRuntime;
-    HEAD_LOCK(runtime);
-    PyInterpreterState *interp = runtime->interpreters.head;
-    while (interp != NULL && interp->id != id) {
-        interp = interp->next;
-    }
-    HEAD_UNLOCK(runtime);
-    return interp;
+    return _PyInterpreterState_FindID(id);
 }
 
 int64_t *
 interp_list_ids(Py_ssize_t *count)
 {
-    _PyRuntimeState *runtime = &_PyRuntime;
-    Py_ssize_t size = 8;
-    int64_t *ids = PyMem_New(int64_t, size);
-    if (ids == NULL) {
-        PyErr_NoMemory();
-        return NULL;
-    }
-    for (;;) {
-        Py_ssize_t n = 0;
-        HEAD_LOCK(runtime);
-        PyInterpreterState *interp = runtime->interpreters.head;
-        for (; interp != NULL; interp = interp->next) {
-            if (n < size) {
-                ids[n] = interp->id;
-            }
-            n++;
-        }
-        HEAD_UNLOCK(runtime);
-        if (n <= size) {
-            /* The list is newest first. */
-            for (Py_ssize_t i = 0; i < n / 2; i++) {
-                int64_t id = ids[i];
-                ids[i] = ids[n - 1 - i];
-                ids[n - 1 - i] = id;
-            }
-            *count = n;
-            return ids;
-        }
-        /* Too small (more interpreters may exist by now): again. */
-        PyMem_Free(ids);
-        size = n + 8;
-        ids = PyMem_New(int64_t, size);
-        if (ids == NULL) {
-            PyErr_NoMemory();
-            return NULL;
-        }
-    }
+    return _PyInterpreterState_ListIDs(count);
 }
 
 /* Like interp_find(), but raise InterpreterNotFoundError if there is no

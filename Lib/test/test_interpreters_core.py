@@ -247,6 +247,39 @@ class SignalTests(unittest.TestCase):
         self.assertEqual(lines[0], 'outer')
         self.assert_prompt(lines[1], sent)
 
+    def test_once_per_signal_and_interpreter(self):
+        # A subinterpreter catches the KeyboardInterrupt, then runs code of
+        # another one, which gets it too.  Back from there, the first one
+        # is not interrupted again by the same signal.
+        lines, sent = self.run_interrupted(dedent("""
+            import interpreters
+            interp = interpreters.create()
+            try:
+                interp.run('''if True:
+                    import interpreters, sys
+                    inner = interpreters.create()
+                    def wait():
+                        print('ready', flush=True)
+                        while True:
+                            pass
+                    try:
+                        wait()
+                    except KeyboardInterrupt:
+                        print('caught', flush=True)
+                    try:
+                        inner.run('pass')
+                    except interpreters.RunFailedError as exc:
+                        print('inner', exc.excinfo.type.__name__, flush=True)
+                    print('read', sys.stdin.readline().strip(), flush=True)
+                    inner.destroy()
+                    ''')
+                print('not interrupted')
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt')
+            """), stdin='go\n')
+        self.assertEqual(lines, ['caught', 'inner KeyboardInterrupt',
+                                 'read go', 'KeyboardInterrupt'])
+
     def test_handler_set_in_main(self):
         # Only SIGINT with the default handler interrupts the
         # subinterpreter; another handler runs in the main interpreter once

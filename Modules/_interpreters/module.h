@@ -39,20 +39,15 @@ typedef struct {
 
 extern struct PyModuleDef interpreters_moduledef;
 
-/* The runtime's lock of its list of interpreters (pystate.c's) */
-#define HEAD_LOCK(runtime) \
-    PyThread_acquire_lock((runtime)->interpreters.mutex, WAIT_LOCK)
-#define HEAD_UNLOCK(runtime) \
-    PyThread_release_lock((runtime)->interpreters.mutex)
-
 /* _interpretersmodule.c */
 
-/* Return the interpreter with the given ID, or NULL (no exception set). */
+/* Return the interpreter with the given ID, or NULL (no exception set):
+   _PyInterpreterState_FindID(). */
 extern PyInterpreterState *interp_find(int64_t id);
 
 /* Return a new array (PyMem_Free() it) with the IDs of all interpreters,
    in creation order, and set *count, or return NULL with an exception
-   set. */
+   set: _PyInterpreterState_ListIDs(). */
 extern int64_t *interp_list_ids(Py_ssize_t *count);
 
 

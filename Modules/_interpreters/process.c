@@ -37,21 +37,12 @@ module _interpreters
 #include "clinic/process.c.h"
 
 
-/* Remove interp from the runtime's list of interpreters. */
+/* Remove interp from the runtime's list of interpreters, for good: see
+   _PyInterpreterState_Abandon(). */
 static void
 interp_abandon(PyInterpreterState *interp, int64_t id)
 {
-    _PyRuntimeState *runtime = &_PyRuntime;
-    HEAD_LOCK(runtime);
-    PyInterpreterState **p = &runtime->interpreters.head;
-    while (*p != NULL && *p != interp) {
-        p = &(*p)->next;
-    }
-    if (*p != NULL) {
-        *p = interp->next;
-        interp->next = NULL;
-    }
-    HEAD_UNLOCK(runtime);
+    _PyInterpreterState_Abandon(interp);
     runstate_abandon(id);
 }
 
