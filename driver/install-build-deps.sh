@@ -25,6 +25,11 @@ PACKAGES="
     libnsl-dev tk-dev libexpat1-dev
     autoconf2.69
 "
+# tests/test_core_patches.py also checks the layout of _PyRuntime as a
+# 32-bit build sees it (-m32) where the toolchain can compile for it.
+if [ "$(dpkg --print-architecture 2>/dev/null || true)" = amd64 ]; then
+    PACKAGES="$PACKAGES gcc-multilib"
+fi
 
 # The packages of $PACKAGES that are not installed, space-separated.
 missing_packages() {
