@@ -890,32 +890,43 @@ class RunTests(TestBase):
         # thread.  A new thread may get the thread ID of one that exited:
         # it must still get a thread state of its own.
         ctypes = import_helper.import_module('ctypes')
+        api = ctypes.PyDLL(None)
+        for name, restype, argtypes in [
+                ('PyInterpreterState_Head', ctypes.c_void_p, []),
+                ('PyInterpreterState_Next', ctypes.c_void_p,
+                 [ctypes.c_void_p]),
+                ('PyInterpreterState_GetID', ctypes.c_int64,
+                 [ctypes.c_void_p]),
+                ('PyInterpreterState_ThreadHead', ctypes.c_void_p,
+                 [ctypes.c_void_p]),
+                ('PyThreadState_Next', ctypes.c_void_p, [ctypes.c_void_p]),
+                ('PyThreadState_GetID', ctypes.c_uint64, [ctypes.c_void_p])]:
+            func = getattr(api, name)
+            func.restype = restype
+            func.argtypes = argtypes
+
+        def thread_state_ids(interp_id):
+            interp = api.PyInterpreterState_Head()
+            while api.PyInterpreterState_GetID(interp) != interp_id:
+                interp = api.PyInterpreterState_Next(interp)
+            ids = set()
+            tstate = api.PyInterpreterState_ThreadHead(interp)
+            while tstate:
+                ids.add(api.PyThreadState_GetID(tstate))
+                tstate = api.PyThreadState_Next(tstate)
+            return ids
+
         interp = interpreters.create()
-        out = self.create_queue()
-        interp.prepare_main(out=out)
-        interp.run(dedent("""
-            import ctypes, threading
-            api = ctypes.pythonapi
-            api.PyThreadState_Get.restype = ctypes.c_void_p
-            api.PyThreadState_GetID.restype = ctypes.c_uint64
-            api.PyThreadState_GetID.argtypes = [ctypes.c_void_p]
-            def report():
-                out.put((threading.get_ident(),
-                         api.PyThreadState_GetID(api.PyThreadState_Get())))
-            """))
-        interp.run('report()')
-        interp.run('report()')
-        ident, first_id = out.get_nowait()
-        self.assertEqual(out.get_nowait(), (ident, first_id))
+        last_ident = last_ids = None
         for _ in range(10):
-            with run_in_threads((interp.run, 'report()')):
-                pass
-            thread_ident, tstate_id = out.get_nowait()
-            self.assertNotEqual(tstate_id, first_id)
-            if thread_ident == ident:
+            thread = threading.Thread(target=interp.run, args=('pass',))
+            thread.start()
+            thread.join()
+            ids = thread_state_ids(interp.id)
+            if thread.ident == last_ident:
+                self.assertNotEqual(ids, last_ids)
                 break
-            # The first run in this thread: the next thread may get its ID.
-            ident, first_id = thread_ident, tstate_id
+            last_ident, last_ids = thread.ident, ids
         else:
             self.skipTest('thread IDs are not reused')
 

@@ -8,6 +8,10 @@
  * created, and its own while Py_NewInterpreter() still initializes them,
  * are not its to touch.
  *
+ * Per OS thread, it also keeps a token that tells the thread apart from
+ * any other the process ever had, and the chain of the thread's switches
+ * to other interpreters (see interp_enter()).
+ *
  * The functions below never raise: they return 0 or a negative
  * RUNSTATE_* code that the caller turns into an exception once it no
  * longer holds the lock.  They must be called with the GIL held.
