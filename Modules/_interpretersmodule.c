@@ -633,6 +633,11 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
                      "interpreter %lld still has threads running after "
                      "it was shut down", (long long)id);
         break;
+    case FINALIZE_HOOKS:
+        PyErr_Format(st->InterpreterError,
+                     "interpreter %lld kept registering atexit hooks "
+                     "after it was shut down", (long long)id);
+        break;
     }
     if (interp_check_signals() < 0) {
         return -1;

@@ -659,34 +659,39 @@ class DestroyTests(TestBase):
     @requires_subprocess
     def test_finalizer_starts_a_thread(self):
         # Clearing the thread state that imported threading frees the
-        # value of a threading.local, whose __del__ starts a thread:
-        # destroy() waits for it, and so does the exit.
+        # value of a threading.local, whose __del__ starts a thread, or
+        # registers an atexit hook that does: destroy() runs the hook and
+        # waits for the thread, and so does the exit.
         # (Py_EndInterpreter() used to abort with "not the last thread".)
-        setup = dedent("""
-            import interpreters
-            interp = interpreters.create()
-            interp.run('''if True:
-                import threading, time
-                def work():
-                    # Still running when destroy() is done with clearing.
-                    time.sleep(0.1)
-                    print('thread ran')
-                class StartsThread:
-                    def __del__(self):
+        for start in ['start()', 'atexit.register(start)']:
+            setup = dedent(f"""
+                import interpreters
+                interp = interpreters.create()
+                interp.run('''if True:
+                    import atexit, threading, time
+                    def work():
+                        # Still running when destroy() is done clearing.
+                        time.sleep(0.1)
+                        print('thread ran')
+                    def start():
                         threading.Thread(target=work).start()
-                local = threading.local()
-                local.value = StartsThread()
-                ''')
-            """)
-        for ending in ['interp.destroy()\n'
-                       'print(interp in interpreters.enumerate())\n',
-                       'print("exit")\n']:
-            with self.subTest(ending=ending):
-                rc, out, err = run_script(self, setup + ending)
-                self.assertNotIn('Fatal Python error', err)
-                self.assertEqual(rc, 0, f'stdout={out!r}, stderr={err!r}')
-                self.assertIn('thread ran\n', out)
-                self.assertEqual(err, '')
+                    class StartsThread:
+                        def __del__(self):
+                            {start}
+                    local = threading.local()
+                    local.value = StartsThread()
+                    ''')
+                """)
+            for ending in ['interp.destroy()\n'
+                           'print(interp in interpreters.enumerate())\n',
+                           'print("exit")\n']:
+                with self.subTest(start=start, ending=ending):
+                    rc, out, err = run_script(self, setup + ending)
+                    self.assertNotIn('Fatal Python error', err)
+                    self.assertEqual(rc, 0,
+                                     f'stdout={out!r}, stderr={err!r}')
+                    self.assertIn('thread ran\n', out)
+                    self.assertEqual(err, '')
 
     @requires_subprocess
     def test_finalizer_starts_a_daemon_thread(self):

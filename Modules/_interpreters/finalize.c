@@ -6,6 +6,7 @@
 
 #include "module.h"
 #include "finalize.h"
+#include "pycore_interp.h"        // PyInterpreterState.atexit
 #include "pycore_pylifecycle.h"   // _PyAtExit_Call()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 
@@ -134,6 +135,18 @@ tstates_run_code(PyThreadState *const *array, size_t n)
         }
     }
     return 0;
+}
+
+/* How many times interp_finalize() runs the atexit hooks that finalizers,
+   hooks and threads register while it shuts the interpreter down */
+#define FINALIZE_MAX_ROUNDS 3
+
+/* Return 1 if interp has atexit hooks that did not run yet, else 0. */
+static int
+interp_has_atexit_hooks(PyInterpreterState *interp)
+{
+    return (interp->atexit.ncallbacks > 0
+            || interp->atexit_ll_callbacks != NULL);
 }
 
 /* In the target interpreter: call threading._shutdown() if the threading
@@ -369,16 +382,30 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
        thread: Py_EndInterpreter() calls it again. */
     interp_stop_main_thread();
     PyThreadState_Clear(tstate0);
-    /* What the finalizers registered or started */
-    _PyAtExit_Call(interp);
-    interp_join_threads();
-    PyGC_Collect();
+    /* The finalizers that ran may have registered atexit hooks and started
+       threads, and so may those hooks and threads: run the hooks and wait
+       for the non-daemon threads until nothing new comes up. */
+    for (int round = 0; ; round++) {
+        _PyAtExit_Call(interp);
+        interp_join_threads();
+        PyGC_Collect();
+        if (!interp_has_atexit_hooks(interp)) {
+            break;
+        }
+        if (round == FINALIZE_MAX_ROUNDS) {
+            res = FINALIZE_HOOKS;
+            goto refused;
+        }
+    }
 
     /* Check last, and let nothing run between the check and
-       Py_EndInterpreter()'s own: no collection (its finalizers could start
-       threads), and no hook (threading._shutdown() returns at once now,
-       the atexit hooks ran).  The GIL is not released before the check
-       in Py_EndInterpreter(), so no other thread can start code here. */
+       Py_EndInterpreter()'s own that could start a thread: no collection,
+       no atexit hook (none is left), no threading hook
+       (threading._shutdown() returns at once now).  Python code still runs
+       there and may let the GIL go, but no other thread has a thread state
+       of the interpreter any more, and none may run code on ours: this
+       module refuses an interpreter being destroyed, and
+       _xxsubinterpreters one whose head thread state runs code. */
     gc_enabled = PyGC_Disable();
     if (tstates_run_code(ours, 3)) {
         res = FINALIZE_RUNNING;

@@ -24,6 +24,8 @@ typedef enum {
     FINALIZE_DAEMON_THREADS,    /* it has daemon threads (before shutting
                                    down) */
     FINALIZE_THREADS,           /* it still has other threads (after) */
+    FINALIZE_HOOKS,             /* atexit hooks kept registering atexit
+                                   hooks (after) */
 } finalize_result;
 
 /* Finalize interp, which is neither the current, nor the main, nor a
@@ -44,7 +46,8 @@ typedef enum {
    hooks before giving up.
 
    A refusal before shutting down leaves the interpreter as it was.  A
-   refusal after (FINALIZE_THREADS, or FINALIZE_RUNNING found late) leaves
+   refusal after (FINALIZE_THREADS, FINALIZE_HOOKS, or FINALIZE_RUNNING
+   found late) leaves
    it shut down but usable: its threading module's hooks and its atexit
    hooks ran (each once), its threading main thread is stopped, the
    thread states of ours are cleared, and a later call waits again for
