@@ -95,7 +95,12 @@ class Interpreter:
 
         Block until the non-daemon threads it started have finished.
         Raise InterpreterError for the main interpreter, the current one,
-        one that is running and one whose daemon threads are still running.
+        one that the calling thread is inside, one that is running and one
+        whose daemon threads are still running.  If a finalizer started a
+        daemon thread that is still running once the interpreter is shut
+        down, raise InterpreterError and leave it shut down but usable:
+        its atexit and threading hooks have run; destroy() may be called
+        again.
         """
         _interpreters.destroy(self._id)
 

@@ -203,13 +203,38 @@ interp_set_runstate_error(interpreters_state *st, int err, int64_t id)
    OS thread, the one it was made for.  The registry also marks the
    interpreter running, which is what is_running() reports and what keeps
    a second run, or destroy(), away meanwhile.
+
+   An OS thread may only have one thread state per interpreter, and cannot
+   wait for itself: so code never runs, and destroy() never finalizes, in
+   an interpreter that the calling OS thread is already inside, further
+   out.  Each OS thread keeps the chain of its switches for that.
 */
 
-typedef struct {
+typedef struct interp_switch {
     int64_t id;
     PyThreadState *tstate;      /* the target's thread state */
     PyThreadState *caller;      /* the caller's thread state */
+    /* The switch of this OS thread that the caller runs in, or NULL */
+    struct interp_switch *outer;
 } interp_switch;
+
+/* Return 1 if the calling OS thread is inside interp further out than
+   its current thread state: it switched to another interpreter from
+   there, through this module or through anything else (the first thread
+   state of an OS thread is the one PyGILState_GetThisThreadState()
+   remembers).  Else return 0. */
+static int
+interp_is_entered_further_out(PyInterpreterState *interp)
+{
+    interp_switch *sw = runstate_thread_switch();
+    for (; sw != NULL; sw = sw->outer) {
+        if (sw->caller->interp == interp) {
+            return 1;
+        }
+    }
+    PyThreadState *first = PyGILState_GetThisThreadState();
+    return first != NULL && first->interp == interp;
+}
 
 /* Mark interpreter id running and make a thread state of it current.
    Return 0, or -1 with an exception set in the caller. */
@@ -225,29 +250,47 @@ interp_enter(interpreters_state *st, int64_t id, interp_switch *sw)
         interp_set_runstate_error(st, RUNSTATE_RUNNING, id);
         return -1;
     }
+    if (interp_is_entered_further_out(interp)) {
+        PyErr_Format(st->InterpreterError,
+                     "interpreter %lld is already running in this thread",
+                     (long long)id);
+        return -1;
+    }
+    uintptr_t token = runstate_thread_token();
     PyThreadState *tstate;
-    int err = runstate_start(id, &tstate);
+    uintptr_t spare_token;
+    int err = runstate_start(id, &tstate, &spare_token);
     if (err < 0) {
         interp_set_runstate_error(st, err, id);
         return -1;
     }
-    if (tstate != NULL && tstate->thread_id != PyThread_get_thread_ident()) {
-        /* Made for another OS thread: never use it in this one. */
+    if (tstate != NULL && (token == 0 || spare_token != token)) {
+        /* Made for another OS thread (perhaps a dead one whose thread ID
+           the calling thread now has): never use it in this one. */
         PyThreadState_Delete(tstate);
         tstate = NULL;
     }
     if (tstate == NULL) {
         tstate = PyThreadState_New(interp);
         if (tstate == NULL) {
-            (void)runstate_stop(id, NULL, 0);
+            (void)runstate_stop(id, NULL, 0, 0);
             PyErr_NoMemory();
             return -1;
         }
     }
     sw->id = id;
     sw->tstate = tstate;
-    sw->caller = PyThreadState_Swap(tstate);
-    assert(sw->caller == caller);
+    sw->caller = caller;
+    sw->outer = runstate_thread_switch();
+    if (runstate_set_thread_switch(sw) < 0) {
+        (void)runstate_stop(id, NULL, 0, 0);
+        PyThreadState_Delete(tstate);
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyThreadState *swapped = PyThreadState_Swap(tstate);
+    assert(swapped == caller);
+    (void)swapped;
     return 0;
 }
 
@@ -277,9 +320,15 @@ interp_exit(interp_switch *sw)
         PyThreadState_Clear(tstate);
     }
     PyThreadState_Swap(sw->caller);
+    /* Setting back a value this thread had set cannot fail. */
+    (void)runstate_set_thread_switch(sw->outer);
+    uintptr_t token = runstate_thread_token();
+    if (token == 0) {
+        reusable = 0;
+    }
     PyThreadState *unused = runstate_stop(sw->id,
                                           as_main || reusable ? tstate : NULL,
-                                          as_main);
+                                          as_main, token);
     if (!as_main && !reusable) {
         PyThreadState_Delete(tstate);
     }
@@ -493,6 +542,13 @@ static int
 interp_destroy(interpreters_state *st, PyInterpreterState *interp,
                int64_t id)
 {
+    if (interp_is_entered_further_out(interp)) {
+        /* Its threading module would wait for the calling thread. */
+        PyErr_Format(st->InterpreterError,
+                     "cannot destroy interpreter %lld from a thread that "
+                     "runs in it", (long long)id);
+        return -1;
+    }
     PyThreadState *tstate0, *main, *spare;
     int err = runstate_begin_destroy(id, &tstate0, &main, &spare);
     if (err < 0) {
@@ -517,6 +573,10 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
     case FINALIZE_NOMEM:
         PyErr_NoMemory();
         break;
+    case FINALIZE_RUNNING:
+        PyErr_Format(st->InterpreterError,
+                     "interpreter %lld is running", (long long)id);
+        break;
     case FINALIZE_DAEMON_THREADS:
         PyErr_Format(st->InterpreterError,
                      "interpreter %lld has daemon threads still running",
@@ -524,8 +584,13 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
         break;
     case FINALIZE_THREADS:
         PyErr_Format(st->InterpreterError,
-                     "interpreter %lld still has threads running",
-                     (long long)id);
+                     "interpreter %lld still has threads running after "
+                     "it was shut down", (long long)id);
+        break;
+    case FINALIZE_HOOKS:
+        PyErr_Format(st->InterpreterError,
+                     "interpreter %lld kept registering atexit hooks "
+                     "after it was shut down", (long long)id);
         break;
     }
     if (interp_check_signals() < 0) {
@@ -599,13 +664,18 @@ _interpreters.destroy
 Finalize and destroy the interpreter.
 
 Wait for the non-daemon threads it started.  Raise InterpreterError for
-the main interpreter, the current one, one that is running, and one that
-still has daemon threads.
+the main interpreter, the current one, one that the calling thread is
+inside, one that is running (on a thread state of another module's too),
+and one that still has daemon threads.  If a finalizer started a daemon
+thread that still runs once the interpreter is shut down, raise
+InterpreterError and leave it shut down but usable: its atexit and
+threading hooks ran, its threading main thread stopped; destroy() may be
+called again.
 [clinic start generated code]*/
 
 static PyObject *
 _interpreters_destroy_impl(PyObject *module, int64_t id)
-/*[clinic end generated code: output=6ae695c5621984d1 input=227e7e76e4fdc70f]*/
+/*[clinic end generated code: output=6ae695c5621984d1 input=4e1dd72f27979e67]*/
 {
     interpreters_state *st = interpreters_get_state(module);
     PyInterpreterState *interp = interp_look_up(st, id);

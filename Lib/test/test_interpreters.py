@@ -669,6 +669,188 @@ class DestroyTests(TestBase):
         self.assertNotIn(interp, interpreters.enumerate())
 
 
+    @requires_subprocess
+    def test_finalizer_starts_a_thread(self):
+        # Clearing the thread state that imported threading frees the
+        # value of a threading.local, whose __del__ starts a thread, or
+        # registers an atexit hook that does: destroy() runs the hook and
+        # waits for the thread, and so does the exit.
+        # (Py_EndInterpreter() used to abort with "not the last thread".)
+        for start in ['start()', 'atexit.register(start)']:
+            setup = dedent(f"""
+                import interpreters
+                interp = interpreters.create()
+                interp.run('''if True:
+                    import atexit, threading, time
+                    def work():
+                        # Still running when destroy() is done clearing.
+                        time.sleep(0.1)
+                        print('thread ran')
+                    def start():
+                        threading.Thread(target=work).start()
+                    class StartsThread:
+                        def __del__(self):
+                            {start}
+                    local = threading.local()
+                    local.value = StartsThread()
+                    ''')
+                """)
+            for ending in ['interp.destroy()\n'
+                           'print(interp in interpreters.enumerate())\n',
+                           'print("exit")\n']:
+                with self.subTest(start=start, ending=ending):
+                    rc, out, err = run_script(self, setup + ending)
+                    self.assertNotIn('Fatal Python error', err)
+                    self.assertEqual(rc, 0,
+                                     f'stdout={out!r}, stderr={err!r}')
+                    self.assertIn('thread ran\n', out)
+                    self.assertEqual(err, '')
+
+    @requires_subprocess
+    def test_finalizer_starts_a_daemon_thread(self):
+        # A daemon thread that a finalizer starts once the interpreter is
+        # shut down is only found then: destroy() refuses and leaves the
+        # interpreter shut down but usable, and a later destroy() succeeds
+        # once the thread is gone.
+        rc, out, err = run_script(self, dedent("""
+            import os, interpreters
+            interp = interpreters.create()
+            release_r, release_w = os.pipe()
+            started_r, started_w = os.pipe()
+            interp.run(f'''if True:
+                import os, threading
+                def work():
+                    os.write({started_w}, b'1')
+                    os.read({release_r}, 1)
+                class StartsThread:
+                    def __del__(self):
+                        global daemon
+                        daemon = threading.Thread(target=work, daemon=True)
+                        daemon.start()
+                local = threading.local()
+                local.value = StartsThread()
+                ''')
+            try:
+                interp.destroy()
+            except interpreters.InterpreterError as exc:
+                print('refused:', exc, flush=True)
+            os.read(started_r, 1)
+            print(interp in interpreters.enumerate(), interp.is_running(),
+                  flush=True)
+            interp.run('print("run", daemon.is_alive(), flush=True)')
+            print('call', interp.call(divmod, 7, 2), flush=True)
+            interp.prepare_main(spam=1)
+            interp.run('print("spam", spam, flush=True)')
+            try:
+                interp.destroy()
+            except interpreters.InterpreterError:
+                print('refused again', flush=True)
+            os.write(release_w, b'1')
+            interp.run('daemon.join()')
+            interp.destroy()
+            print(interp in interpreters.enumerate())
+            """))
+        self.assertNotIn('Fatal Python error', err)
+        self.assertEqual(rc, 0, f'stdout={out!r}, stderr={err!r}')
+        self.assertEqual(out.splitlines(), [
+            'refused: interpreter 1 still has threads running after it '
+            'was shut down',
+            'True False',
+            'run True',
+            'call (3, 1)',
+            'spam 1',
+            'refused again',
+            'False',
+        ])
+
+    @requires_subprocess
+    def test_code_run_on_its_thread_states_by_another_module(self):
+        # _xxsubinterpreters.run_string() runs code on the head thread
+        # state of an interpreter that has only one, which this module
+        # does not mark running: destroy() refuses while that code runs
+        # (it used to free the interpreter under it: SIGSEGV).
+        import_helper.import_module('_xxsubinterpreters')
+        rc, out, err = run_script(self, dedent("""
+            import os, threading, interpreters
+            import _xxsubinterpreters as xx
+            interp = interpreters.create()
+            r, w = os.pipe()
+            started_r, started_w = os.pipe()
+            source = (f'import os; os.write({started_w}, b"1"); '
+                      f'os.read({r}, 1)')
+            thread = threading.Thread(target=xx.run_string,
+                                      args=(interp.id, source))
+            thread.start()
+            os.read(started_r, 1)
+            try:
+                interp.destroy()
+            except interpreters.InterpreterError as exc:
+                print(exc)
+            os.write(w, b'1')
+            thread.join()
+            interp.destroy()
+            print(interp in interpreters.enumerate())
+            """))
+        self.assertNotIn('Fatal Python error', err)
+        self.assertEqual(rc, 0, f'stdout={out!r}, stderr={err!r}')
+        self.assertEqual(out, 'interpreter 1 is running\nFalse\n')
+        self.assertEqual(err, '')
+
+    @requires_subprocess
+    def test_from_its_own_thread_through_another_interpreter(self):
+        # A thread that interpreter a started enters interpreter b, whose
+        # code then uses a: refused.  (destroy() used to deadlock, waiting
+        # for the calling thread; run() made a second thread state of a
+        # for the thread: a fatal error in a debug build.)
+        rc, out, err = run_script(self, dedent("""
+            import interpreters
+            from test import support
+            a = interpreters.create()
+            b = interpreters.create()
+            done = interpreters.create_queue()
+            INNER = '''if True:
+                import interpreters
+                a = interpreters.Interpreter(a_id)
+                for name, args in [('run', ('pass',)),
+                                   ('call', (len, ())),
+                                   ('prepare_main', ({'x': 1},)),
+                                   ('destroy', ())]:
+                    try:
+                        getattr(a, name)(*args)
+                    except interpreters.InterpreterError as exc:
+                        print(name, exc, flush=True)
+                    else:
+                        print(name, 'not refused', flush=True)
+                '''
+            a.prepare_main(b_id=b.id, a_id=a.id, done=done, inner=INNER)
+            a.run('''if True:
+                import threading, interpreters
+                def work():
+                    b = interpreters.Interpreter(b_id)
+                    b.prepare_main(a_id=a_id)
+                    b.run(inner)
+                    done.put(None)
+                thread = threading.Thread(target=work)
+                thread.start()
+                ''')
+            done.get(timeout=support.SHORT_TIMEOUT)
+            a.run('thread.join()')
+            a.destroy()
+            b.destroy()
+            print(interpreters.enumerate())
+            """))
+        self.assertNotIn('Fatal Python error', err)
+        self.assertEqual(rc, 0, f'stdout={out!r}, stderr={err!r}')
+        self.assertEqual(out.splitlines(), [
+            'run interpreter 1 is already running in this thread',
+            'call interpreter 1 is already running in this thread',
+            'prepare_main interpreter 1 is already running in this thread',
+            'destroy cannot destroy interpreter 1 from a thread that runs '
+            'in it',
+            '[interpreters.Interpreter(id=0)]',
+        ])
+
+
 # ----------------------------------------------------------------------------
 # Interpreter.run()
 
@@ -720,6 +902,51 @@ class RunTests(TestBase):
             pass
         (native_id, out), = seen
         self.assertEqual(out, f'{native_id}\n')
+
+    def test_thread_state_not_reused_by_another_thread(self):
+        # A run leaves its thread state for the next run from the same OS
+        # thread.  A new thread may get the thread ID of one that exited:
+        # it must still get a thread state of its own.
+        ctypes = import_helper.import_module('ctypes')
+        api = ctypes.PyDLL(None)
+        for name, restype, argtypes in [
+                ('PyInterpreterState_Head', ctypes.c_void_p, []),
+                ('PyInterpreterState_Next', ctypes.c_void_p,
+                 [ctypes.c_void_p]),
+                ('PyInterpreterState_GetID', ctypes.c_int64,
+                 [ctypes.c_void_p]),
+                ('PyInterpreterState_ThreadHead', ctypes.c_void_p,
+                 [ctypes.c_void_p]),
+                ('PyThreadState_Next', ctypes.c_void_p, [ctypes.c_void_p]),
+                ('PyThreadState_GetID', ctypes.c_uint64, [ctypes.c_void_p])]:
+            func = getattr(api, name)
+            func.restype = restype
+            func.argtypes = argtypes
+
+        def thread_state_ids(interp_id):
+            interp = api.PyInterpreterState_Head()
+            while api.PyInterpreterState_GetID(interp) != interp_id:
+                interp = api.PyInterpreterState_Next(interp)
+            ids = set()
+            tstate = api.PyInterpreterState_ThreadHead(interp)
+            while tstate:
+                ids.add(api.PyThreadState_GetID(tstate))
+                tstate = api.PyThreadState_Next(tstate)
+            return ids
+
+        interp = interpreters.create()
+        last_ident = last_ids = None
+        for _ in range(10):
+            thread = threading.Thread(target=interp.run, args=('pass',))
+            thread.start()
+            thread.join()
+            ids = thread_state_ids(interp.id)
+            if thread.ident == last_ident:
+                self.assertNotEqual(ids, last_ids)
+                break
+            last_ident, last_ids = thread.ident, ids
+        else:
+            self.skipTest('thread IDs are not reused')
 
     def test_bad_code_type(self):
         interp = interpreters.create()
@@ -1129,6 +1356,53 @@ class ProcessTests(unittest.TestCase):
             """))
         self.assert_clean_exit(rc, out, err)
         self.assertEqual(out, 'done\n')
+        self.assertEqual(err, '')
+
+    def test_exit_when_main_cannot_import_the_module(self):
+        # The exit hook is registered from C: a main interpreter that
+        # cannot import _interpreters still finalizes, at exit, what a
+        # subinterpreter created (it used to abort with "remaining
+        # subinterpreters").
+        import_helper.import_module('_testcapi')
+        rc, out, err = run_script(self, dedent("""
+            import sys, _testcapi
+            sys.modules['_interpreters'] = None
+            _testcapi.run_in_subinterp('''if True:
+                import interpreters
+                interp = interpreters.create()
+                interp.run("import threading; spam = 1")
+                ''')
+            print('done')
+            """))
+        self.assert_clean_exit(rc, out, err)
+        self.assertEqual(out, 'done\n')
+
+    def test_hooks_registered_once(self):
+        # Importing _interpreters again in the main interpreter registers
+        # neither another exit hook nor another fork hook; the exit still
+        # finalizes what is left, once.
+        rc, out, err = run_script(self, dedent("""
+            import atexit, gc, importlib, os, sys, types
+            import _interpreters
+            ncallbacks = atexit._ncallbacks()
+            for _ in range(3):
+                del sys.modules['_interpreters']
+                import _interpreters
+            importlib.reload(_interpreters)
+            print(atexit._ncallbacks() - ncallbacks)
+            if hasattr(os, 'register_at_fork'):
+                hooks = [obj for obj in gc.get_objects()
+                         if isinstance(obj, types.BuiltinFunctionType)
+                         and obj.__name__ == '_after_fork_child']
+                print(len(hooks))
+            else:
+                print(1)
+            import interpreters
+            interp = interpreters.create()
+            interp.run('import threading; spam = 1')
+            """))
+        self.assert_clean_exit(rc, out, err)
+        self.assertEqual(out, '0\n1\n')
         self.assertEqual(err, '')
 
     @unittest.skipUnless(hasattr(os, 'fork'), 'needs os.fork()')

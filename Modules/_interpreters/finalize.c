@@ -6,6 +6,7 @@
 
 #include "module.h"
 #include "finalize.h"
+#include "pycore_interp.h"        // PyInterpreterState.atexit
 #include "pycore_pylifecycle.h"   // _PyAtExit_Call()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 
@@ -103,7 +104,7 @@ done:
 }
 
 /* Return 1 if interp has thread states other than the current one and
-   those in ours, else 0. */
+   those in ours (NULL entries skipped), else 0. */
 static int
 interp_has_other_threads(PyInterpreterState *interp,
                          PyThreadState *const *ours, size_t nours)
@@ -116,6 +117,36 @@ interp_has_other_threads(PyInterpreterState *interp,
         }
     }
     return 0;
+}
+
+/* Return 1 if code runs on one of the n thread states in array (NULL
+   entries skipped), else 0.  Our thread states never run code while the
+   interpreter is being destroyed: one that does was borrowed by another
+   module (_xxsubinterpreters runs code on the head thread state of an
+   interpreter), and runs in a thread that let the GIL go meanwhile.  The
+   GIL, which all interpreters share, keeps that from changing while the
+   caller holds it. */
+static int
+tstates_run_code(PyThreadState *const *array, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (array[i] != NULL && array[i]->cframe->current_frame != NULL) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* How many times interp_finalize() runs the atexit hooks that finalizers,
+   hooks and threads register while it shuts the interpreter down */
+#define FINALIZE_MAX_ROUNDS 3
+
+/* Return 1 if interp has atexit hooks that did not run yet, else 0. */
+static int
+interp_has_atexit_hooks(PyInterpreterState *interp)
+{
+    return (interp->atexit.ncallbacks > 0
+            || interp->atexit_ll_callbacks != NULL);
 }
 
 /* In the target interpreter: call threading._shutdown() if the threading
@@ -151,6 +182,82 @@ interp_shutdown_threads(void)
         }
     }
     Py_XDECREF(res);
+    Py_DECREF(threading);
+}
+
+/* In the target interpreter: wait for the non-daemon threads of the
+   threading module, but its main thread, that are still alive.  Once
+   threading._shutdown() ran, later calls return at once: threads started
+   since (by an atexit hook, a finalizer, or after a refused destroy())
+   are joined here. */
+static void
+interp_join_threads(void)
+{
+    PyObject *threading = PyImport_GetModule(&_Py_ID(threading));
+    if (threading == NULL) {
+        if (PyErr_Occurred()) {
+            PyErr_WriteUnraisable(NULL);
+        }
+        return;
+    }
+    PyObject *threads = NULL, *main = NULL, *seq = NULL;
+    main = PyObject_CallMethod(threading, "main_thread", NULL);
+    if (main == NULL) {
+        goto error;
+    }
+    threads = PyObject_CallMethod(threading, "enumerate", NULL);
+    if (threads == NULL) {
+        goto error;
+    }
+    seq = PySequence_Fast(threads, "enumerate() must return a sequence");
+    if (seq == NULL) {
+        goto error;
+    }
+    unsigned long current = PyThread_get_thread_ident();
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(seq); i++) {
+        PyObject *thread = PySequence_Fast_GET_ITEM(seq, i);
+        if (thread == main) {
+            continue;
+        }
+        PyObject *daemon = PyObject_GetAttrString(thread, "daemon");
+        if (daemon == NULL) {
+            goto error;
+        }
+        int is_daemon = PyObject_IsTrue(daemon);
+        Py_DECREF(daemon);
+        if (is_daemon < 0) {
+            goto error;
+        }
+        if (is_daemon) {
+            continue;
+        }
+        PyObject *ident = PyObject_GetAttrString(thread, "ident");
+        if (ident == NULL) {
+            goto error;
+        }
+        int same = (PyLong_Check(ident)
+                    && PyLong_AsUnsignedLong(ident) == current);
+        Py_DECREF(ident);
+        if (PyErr_Occurred()) {
+            goto error;
+        }
+        if (same) {
+            continue;
+        }
+        PyObject *res = PyObject_CallMethod(thread, "join", NULL);
+        if (res == NULL) {
+            goto error;
+        }
+        Py_DECREF(res);
+    }
+    goto done;
+
+error:
+    PyErr_WriteUnraisable(threading);
+done:
+    Py_XDECREF(seq);
+    Py_XDECREF(threads);
+    Py_XDECREF(main);
     Py_DECREF(threading);
 }
 
@@ -220,11 +327,18 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
         return FINALIZE_NOMEM;
     }
     PyThreadState *caller = PyThreadState_Swap(tstate);
-    PyThreadState *ours[2] = {tstate0, *main};
+    /* tstate too: interp_finalize() itself runs no code on it, so a frame
+       there is another module's. */
+    PyThreadState *ours[3] = {tstate, tstate0, *main};
+    int gc_enabled = -1;
 
     finalize_result res = FINALIZE_OK;
+    if (tstates_run_code(ours, 3)) {
+        res = FINALIZE_RUNNING;
+        goto refused;
+    }
     if (!at_exit) {
-        int found = interp_has_daemon_threads(ours, 2);
+        int found = interp_has_daemon_threads(ours + 1, 2);
         if (found != 0) {
             if (found < 0) {
                 PyErr_WriteUnraisable(NULL);
@@ -240,32 +354,69 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
        thread state to go. */
     if (*main != NULL && (*main)->thread_id != PyThread_get_thread_ident()) {
         interp_delete_main(main);
-        ours[1] = NULL;
+        ours[2] = NULL;
     }
-    /* XXX If it is interrupted (Ctrl-C), a new destroy() does not wait
-       for the threads any more: it fails until they are done. */
+    /* XXX If it is interrupted (Ctrl-C), threads may be left: the
+       interpreter is then left alive, as below. */
     interp_shutdown_threads();
-    if (ours[1] == NULL) {
+    if (ours[2] == NULL) {
         interp_stop_main_thread();
     }
+    interp_join_threads();
     _PyAtExit_Call(interp);
     interp_flush_std_files();
-    /* XXX A thread started by an atexit hook is only noticed here: then
-       the interpreter is left alive, without its atexit hooks, and a new
-       destroy() does not wait for its non-daemon threads. */
-    if (interp_has_other_threads(interp, ours, 2)) {
-        res = FINALIZE_THREADS;
+
+    /* Clear what Py_EndInterpreter() would, before it checks that no other
+       thread is left: finalizers run there, and may start threads.  Not
+       while another module runs code on our thread states, which the GIL
+       let it start meanwhile. */
+    if (tstates_run_code(ours, 3)) {
+        res = FINALIZE_RUNNING;
         goto refused;
     }
-
     if (*main != NULL) {
         interp_delete_main(main);
+        ours[2] = NULL;
     }
     /* Also if threading._shutdown() raised before it stopped the main
        thread: Py_EndInterpreter() calls it again. */
     interp_stop_main_thread();
-    /* tstate keeps the interpreter from having no thread state. */
     PyThreadState_Clear(tstate0);
+    /* The finalizers that ran may have registered atexit hooks and started
+       threads, and so may those hooks and threads: run the hooks and wait
+       for the non-daemon threads until nothing new comes up. */
+    for (int round = 0; ; round++) {
+        _PyAtExit_Call(interp);
+        interp_join_threads();
+        PyGC_Collect();
+        if (!interp_has_atexit_hooks(interp)) {
+            break;
+        }
+        if (round == FINALIZE_MAX_ROUNDS) {
+            res = FINALIZE_HOOKS;
+            goto refused;
+        }
+    }
+
+    /* Check last, and let nothing run between the check and
+       Py_EndInterpreter()'s own that could start a thread: no collection,
+       no atexit hook (none is left), no threading hook
+       (threading._shutdown() returns at once now).  Python code still runs
+       there and may let the GIL go, but no other thread has a thread state
+       of the interpreter any more, and none may run code on ours: this
+       module refuses an interpreter being destroyed, and
+       _xxsubinterpreters one whose head thread state runs code. */
+    gc_enabled = PyGC_Disable();
+    if (tstates_run_code(ours, 3)) {
+        res = FINALIZE_RUNNING;
+        goto refused;
+    }
+    if (interp_has_other_threads(interp, ours, 3)) {
+        res = FINALIZE_THREADS;
+        goto refused;
+    }
+
+    /* tstate keeps the interpreter from having no thread state. */
     PyThreadState_Delete(tstate0);
     Py_EndInterpreter(tstate);
     /* Py_EndInterpreter() leaves no current thread state. */
@@ -273,6 +424,9 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
     return FINALIZE_OK;
 
 refused:
+    if (gc_enabled > 0) {
+        PyGC_Enable();
+    }
     PyThreadState_Clear(tstate);
     PyThreadState_Swap(caller);
     PyThreadState_Delete(tstate);

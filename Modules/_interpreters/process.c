@@ -4,22 +4,26 @@
  * Py_FinalizeEx() aborts with "remaining subinterpreters" if any
  * interpreter but the main one still exists when it deletes the main
  * interpreter, at its very end.  It never finalizes them itself.  So the
- * main interpreter's _interpreters module registers an atexit hook (when
- * a subinterpreter imports _interpreters first, it has the main
- * interpreter import it too), which runs after the threading module has
- * joined the non-daemon threads: every interpreter that _interpreters
- * created and that can be finalized is finalized there, like destroy()
- * does.  What cannot (code still runs in it, in a daemon thread, or a
- * daemon thread of its own is alive) is abandoned: removed from the
- * runtime's list of interpreters and never freed.  The threads still using
- * it stop for good when they next try to take the GIL, as daemon threads
- * always do once finalization started.  What a daemon thread was
- * destroying meanwhile is abandoned later, when the main interpreter
- * clears its dict.
+ * first interpreter that executes _interpreters registers a C exit hook
+ * with the main interpreter (_PyAtExit_AddCallback(), patch 0010): it
+ * runs after the threading module has joined the non-daemon threads and
+ * after the atexit hooks, and needs neither an import nor a Python object
+ * in the main interpreter.  Every interpreter that _interpreters created
+ * and that can be finalized is finalized there, like destroy() does.
+ * What cannot (code still runs in it, in a daemon thread, or a daemon
+ * thread of its own is alive, or a daemon thread was destroying it) is
+ * abandoned: removed from the runtime's list of interpreters and never
+ * freed.  The threads still using it stop for good when they next try to
+ * take the GIL, as daemon threads always do once finalization started.
  *
  * The child of os.fork() has only the main interpreter (and the thread
  * that forked): the queues forget the waiters of the threads that are
- * gone.
+ * gone.  That hook is an os.register_at_fork() one, so the main
+ * interpreter registers it; when a subinterpreter imports _interpreters
+ * first, it has the main interpreter import it too.
+ *
+ * Both hooks are registered once per process, however often the module is
+ * imported again.
  */
 
 #include "module.h"
@@ -27,6 +31,7 @@
 #include "process.h"
 #include "runstate.h"
 #include "pycore_ceval.h"         // _PyEval_AddPendingCall()
+#include "pycore_pylifecycle.h"   // _PyAtExit_AddCallback()
 #include "pycore_pystate.h"       // _PyInterpreterState_Main()
 
 /*[clinic input]
@@ -82,26 +87,19 @@ interp_finalize_at_exit(int64_t id)
     }
 }
 
-/* Abandon what is left of our interpreters, in case the atexit hook could
-   not see to everything: a daemon thread was destroying one.  Called when
-   the main interpreter clears its dict (PyInterpreterState_GetDict()),
-   late in its finalization, when no other thread can run any more, and
-   before it checks that no other interpreter is left.  (The main
-   interpreter's _interpreters module may never be freed: a daemon thread
-   stuck in one of its functions keeps it alive.) */
+/* Abandon what is left of our interpreters once the others are
+   finalized: the ones that a daemon thread was destroying (the thread
+   stops for good when it next takes the GIL).  Called with the GIL held,
+   and the main interpreter's finalization does not release it before no
+   other thread may take it any more: no other thread can create or
+   delete interpreters meanwhile. */
 static void
-interp_abandon_remaining(PyObject *capsule)
+interp_abandon_remaining(void)
 {
-    if (!_Py_IsFinalizing()) {
-        /* Someone removed the capsule from the dict. */
-        return;
-    }
-    PyObject *type, *value, *tb;
-    PyErr_Fetch(&type, &value, &tb);
     Py_ssize_t count;
     int64_t *ids = interp_list_ids(&count);
     if (ids == NULL) {
-        PyErr_Restore(type, value, tb);
+        PyErr_WriteUnraisable(NULL);
         return;
     }
     for (Py_ssize_t i = 0; i < count; i++) {
@@ -113,42 +111,34 @@ interp_abandon_remaining(PyObject *capsule)
         }
     }
     PyMem_Free(ids);
-    PyErr_Restore(type, value, tb);
 }
 
-/*[clinic input]
-_interpreters._at_exit
-
-Finalize the interpreters still alive when the process exits.
-
-Registered with atexit by the main interpreter.
-[clinic start generated code]*/
-
-static PyObject *
-_interpreters__at_exit_impl(PyObject *module)
-/*[clinic end generated code: output=4cfca76f5bcf1aa9 input=b1e6ea9884ac554a]*/
+/* The exit hook: finalize the interpreters still alive when the process
+   exits.  Called by the main interpreter's _PyAtExit_Call(), after its
+   threading module joined the non-daemon threads and after its atexit
+   hooks (which may still use interpreters), before its finalization
+   starts, in the main thread, with no exception set. */
+static void
+interpreters_at_exit(void *Py_UNUSED(data))
 {
     if (runstate_shutdown()) {
-        Py_RETURN_NONE;
+        return;
     }
     Py_ssize_t count;
     int64_t *ids = interp_list_ids(&count);
     if (ids == NULL) {
-        return NULL;
+        PyErr_WriteUnraisable(NULL);
     }
-    /* Newest first: an interpreter made by another one is finalized
-       before it, as for Py_FinalizeEx(). */
-    for (Py_ssize_t i = count - 1; i >= 0; i--) {
-        interp_finalize_at_exit(ids[i]);
+    else {
+        /* Newest first: an interpreter made by another one is finalized
+           before it, as for Py_FinalizeEx(). */
+        for (Py_ssize_t i = count - 1; i >= 0; i--) {
+            interp_finalize_at_exit(ids[i]);
+        }
+        PyMem_Free(ids);
     }
-    PyMem_Free(ids);
-    Py_RETURN_NONE;
+    interp_abandon_remaining();
 }
-
-/* Not a module attribute: only atexit has it. */
-static PyMethodDef interpreters_at_exit_def[] = {
-    _INTERPRETERS__AT_EXIT_METHODDEF
-};
 
 #ifdef HAVE_FORK
 /*[clinic input]
@@ -183,10 +173,8 @@ interpreters_fini_runtime(void)
     runstate_fini();
 }
 
-#define FINALIZATION_HOOK_KEY "_interpreters.finalization_hook"
-
 /* A pending call of the main interpreter, run by its main thread: import
-   _interpreters there, which registers its exit hooks.  A pending call
+   _interpreters there, which registers the fork hook.  A pending call
    that fails raises in whatever code the main thread runs: report the
    error instead. */
 static int
@@ -201,23 +189,39 @@ import_in_main(void *Py_UNUSED(arg))
     return 0;
 }
 
-/* In a subinterpreter: the atexit hook must be in the main interpreter,
+/* In a subinterpreter: the fork hook must be in the main interpreter,
    which may never import _interpreters itself.  Have its main thread do
-   so the next time it runs Python code, at the latest just before it
-   calls the atexit hooks when the process exits
-   (_Py_FinishPendingCalls()). */
+   so the next time it runs Python code.  (Nothing but the queues' waiters
+   depends on it: see queues_after_fork_child().) */
 static void
-request_main_exit_hooks(void)
+request_main_fork_hook(void)
 {
-    if (!runstate_request_exit_hooks()) {
+    if (!runstate_request_fork_hook()) {
         return;
     }
     if (_PyEval_AddPendingCall(_PyInterpreterState_Main(), import_in_main,
                                NULL) < 0)
     {
         /* Its queue of pending calls is full: the next import retries. */
-        runstate_cancel_exit_hooks_request();
+        runstate_cancel_fork_hook_request();
     }
+}
+
+/* Register the exit hook with the main interpreter, from C: nothing the
+   main interpreter imports (or fails to import) can keep it away. */
+static int
+register_exit_hook(void)
+{
+    if (!runstate_claim_exit_hook()) {
+        return 0;
+    }
+    if (_PyAtExit_AddCallback(_PyInterpreterState_Main(),
+                              interpreters_at_exit, NULL) < 0)
+    {
+        runstate_release_exit_hook();
+        return -1;
+    }
+    return 0;
 }
 
 /* In the main interpreter: register what runs in the child of
@@ -273,45 +277,19 @@ register_process_hooks(PyObject *module, int first_init)
            is never freed. */
         (void)Py_AtExit(interpreters_fini_runtime);
     }
+    if (register_exit_hook() < 0) {
+        return -1;
+    }
     if (!_Py_IsMainInterpreter(PyInterpreterState_Get())) {
-        request_main_exit_hooks();
+        request_main_fork_hook();
         return 0;
     }
-    PyObject *interp_dict = PyInterpreterState_GetDict(
-                                PyInterpreterState_Get());
-    if (interp_dict == NULL) {
-        PyErr_NoMemory();
+    if (!runstate_claim_fork_hook()) {
+        return 0;
+    }
+    if (register_fork_hook(module) < 0) {
+        runstate_release_fork_hook();
         return -1;
     }
-    PyObject *capsule = PyCapsule_New(interpreters_at_exit_def,
-                                      FINALIZATION_HOOK_KEY,
-                                      interp_abandon_remaining);
-    if (capsule == NULL) {
-        return -1;
-    }
-    int err = PyDict_SetItemString(interp_dict, FINALIZATION_HOOK_KEY,
-                                   capsule);
-    Py_DECREF(capsule);
-    if (err < 0) {
-        return -1;
-    }
-
-    PyObject *func = PyCFunction_New(interpreters_at_exit_def, module);
-    if (func == NULL) {
-        return -1;
-    }
-    PyObject *atexit = PyImport_ImportModule("atexit");
-    if (atexit == NULL) {
-        Py_DECREF(func);
-        return -1;
-    }
-    PyObject *res = PyObject_CallMethod(atexit, "register", "O", func);
-    Py_DECREF(atexit);
-    Py_DECREF(func);
-    if (res == NULL) {
-        return -1;
-    }
-    Py_DECREF(res);
-    runstate_exit_hooks_registered();
-    return register_fork_hook(module);
+    return 0;
 }

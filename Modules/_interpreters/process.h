@@ -13,10 +13,11 @@
 #include "module.h"
 
 /* Register the hooks that run when the process exits, or forks, from the
-   module's exec slot: first_init is set the first time the module is
-   executed in the process.  In a subinterpreter, have the main
-   interpreter register them.  Return -1 with an exception set on
-   error. */
+   module's exec slot, once per process: first_init is set the first time
+   the module is executed in the process.  The exit hook is registered
+   from C, from any interpreter; in a subinterpreter, have the main
+   interpreter import the module for the fork hook.  Return -1 with an
+   exception set on error. */
 extern int register_process_hooks(PyObject *module, int first_init);
 
 #endif /* !Py_INTERPRETERS_PROCESS_H */

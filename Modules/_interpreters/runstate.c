@@ -22,8 +22,10 @@ typedef struct runstate_entry {
        is, not cleared, until the interpreter is destroyed: see
        interp_exit(). */
     PyThreadState *main;
-    /* A cleared thread state that the next run may reuse, or NULL. */
+    /* A cleared thread state that the next run may reuse, or NULL, and
+       the token of the OS thread it was made for. */
     PyThreadState *spare;
+    uintptr_t spare_token;
     int running;
     int destroying;
     int abandoned;
@@ -33,14 +35,22 @@ static struct {
     PyThread_type_lock mutex;
     runstate_entry *head;
     int shutting_down;
-    /* Where the main interpreter's exit hooks are: see
-       runstate_request_exit_hooks(). */
+    /* Set once the exit hook is registered, or being registered */
+    int exit_hook_claimed;
+    /* Where the main interpreter's fork hook is */
     enum {
-        EXIT_HOOKS_NONE,
-        EXIT_HOOKS_REQUESTED,
-        EXIT_HOOKS_REGISTERED,
-    } exit_hooks;
-} _runstate = {NULL, NULL, 0, EXIT_HOOKS_NONE};
+        FORK_HOOK_NONE,
+        FORK_HOOK_REQUESTED,    /* by a subinterpreter */
+        FORK_HOOK_REGISTERED,
+    } fork_hook;
+    /* Per OS thread: its token (a uintptr_t) and its innermost switch */
+    Py_tss_t token_key;
+    Py_tss_t switch_key;
+    uintptr_t last_token;
+} _runstate = {
+    .token_key = Py_tss_NEEDS_INIT,
+    .switch_key = Py_tss_NEEDS_INIT,
+};
 
 
 int
@@ -52,6 +62,14 @@ runstate_init(void)
     /* Only ever called with the GIL held: no other thread can race. */
     _runstate.mutex = PyThread_allocate_lock();
     if (_runstate.mutex == NULL) {
+        return RUNSTATE_NOMEM;
+    }
+    if (PyThread_tss_create(&_runstate.token_key) != 0
+        || PyThread_tss_create(&_runstate.switch_key) != 0)
+    {
+        PyThread_tss_delete(&_runstate.token_key);
+        PyThread_free_lock(_runstate.mutex);
+        _runstate.mutex = NULL;
         return RUNSTATE_NOMEM;
     }
     return 1;
@@ -73,7 +91,10 @@ runstate_fini(void)
     PyThread_free_lock(_runstate.mutex);
     _runstate.mutex = NULL;
     _runstate.shutting_down = 0;
-    _runstate.exit_hooks = EXIT_HOOKS_NONE;
+    _runstate.exit_hook_claimed = 0;
+    _runstate.fork_hook = FORK_HOOK_NONE;
+    PyThread_tss_delete(&_runstate.token_key);
+    PyThread_tss_delete(&_runstate.switch_key);
 }
 
 #define RUNSTATE_LOCK() \
@@ -153,15 +174,17 @@ _check_idle(const runstate_entry *entry)
 }
 
 int
-runstate_start(int64_t id, PyThreadState **spare)
+runstate_start(int64_t id, PyThreadState **spare, uintptr_t *spare_token)
 {
     *spare = NULL;
+    *spare_token = 0;
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
     int res = _check_idle(entry);
     if (res == 0) {
         entry->running = 1;
         *spare = entry->spare;
+        *spare_token = entry->spare_token;
         entry->spare = NULL;
     }
     RUNSTATE_UNLOCK();
@@ -179,7 +202,8 @@ runstate_has_main(int64_t id)
 }
 
 PyThreadState *
-runstate_stop(int64_t id, PyThreadState *tstate, int as_main)
+runstate_stop(int64_t id, PyThreadState *tstate, int as_main,
+              uintptr_t token)
 {
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
@@ -195,6 +219,7 @@ runstate_stop(int64_t id, PyThreadState *tstate, int as_main)
             }
             else if (entry->spare == NULL) {
                 entry->spare = tstate;
+                entry->spare_token = token;
                 tstate = NULL;
             }
         }
@@ -292,32 +317,98 @@ runstate_abandon(int64_t id)
     RUNSTATE_UNLOCK();
 }
 
-void
-runstate_exit_hooks_registered(void)
+int
+runstate_claim_exit_hook(void)
 {
     RUNSTATE_LOCK();
-    _runstate.exit_hooks = EXIT_HOOKS_REGISTERED;
+    int first = !_runstate.exit_hook_claimed;
+    _runstate.exit_hook_claimed = 1;
+    RUNSTATE_UNLOCK();
+    return first;
+}
+
+void
+runstate_release_exit_hook(void)
+{
+    RUNSTATE_LOCK();
+    _runstate.exit_hook_claimed = 0;
     RUNSTATE_UNLOCK();
 }
 
 int
-runstate_request_exit_hooks(void)
+runstate_request_fork_hook(void)
 {
     RUNSTATE_LOCK();
-    int first = (_runstate.exit_hooks == EXIT_HOOKS_NONE);
+    int first = (_runstate.fork_hook == FORK_HOOK_NONE);
     if (first) {
-        _runstate.exit_hooks = EXIT_HOOKS_REQUESTED;
+        _runstate.fork_hook = FORK_HOOK_REQUESTED;
     }
     RUNSTATE_UNLOCK();
     return first;
 }
 
 void
-runstate_cancel_exit_hooks_request(void)
+runstate_cancel_fork_hook_request(void)
 {
     RUNSTATE_LOCK();
-    if (_runstate.exit_hooks == EXIT_HOOKS_REQUESTED) {
-        _runstate.exit_hooks = EXIT_HOOKS_NONE;
+    if (_runstate.fork_hook == FORK_HOOK_REQUESTED) {
+        _runstate.fork_hook = FORK_HOOK_NONE;
     }
     RUNSTATE_UNLOCK();
+}
+
+int
+runstate_claim_fork_hook(void)
+{
+    RUNSTATE_LOCK();
+    int first = (_runstate.fork_hook != FORK_HOOK_REGISTERED);
+    _runstate.fork_hook = FORK_HOOK_REGISTERED;
+    RUNSTATE_UNLOCK();
+    return first;
+}
+
+void
+runstate_release_fork_hook(void)
+{
+    RUNSTATE_LOCK();
+    _runstate.fork_hook = FORK_HOOK_NONE;
+    RUNSTATE_UNLOCK();
+}
+
+
+/* Per OS thread */
+
+uintptr_t
+runstate_thread_token(void)
+{
+    uintptr_t token = (uintptr_t)PyThread_tss_get(&_runstate.token_key);
+    if (token != 0) {
+        return token;
+    }
+    RUNSTATE_LOCK();
+    /* XXX On 32-bit platforms, tokens wrap around after 2**32 threads. */
+    token = ++_runstate.last_token;
+    if (token == 0) {
+        token = ++_runstate.last_token;
+    }
+    RUNSTATE_UNLOCK();
+    if (PyThread_tss_set(&_runstate.token_key, (void *)token) != 0) {
+        return 0;
+    }
+    return token;
+}
+
+void *
+runstate_thread_switch(void)
+{
+    return PyThread_tss_get(&_runstate.switch_key);
+}
+
+int
+runstate_set_thread_switch(void *sw)
+{
+    if (PyThread_tss_set(&_runstate.switch_key, sw) != 0) {
+        return RUNSTATE_NOMEM;
+    }
+    return 0;
 }

@@ -8,6 +8,10 @@
  * created, and its own while Py_NewInterpreter() still initializes them,
  * are not its to touch.
  *
+ * Per OS thread, it also keeps a token that tells the thread apart from
+ * any other the process ever had, and the chain of the thread's switches
+ * to other interpreters (see interp_enter()).
+ *
  * The functions below never raise: they return 0 or a negative
  * RUNSTATE_* code that the caller turns into an exception once it no
  * longer holds the lock.  They must be called with the GIL held.
@@ -26,8 +30,9 @@
 #define RUNSTATE_SHUTDOWN       (-4)    /* the process is exiting */
 #define RUNSTATE_UNKNOWN        (-5)    /* no entry for the interpreter */
 
-/* Set up the registry if it is not set up yet.  Return 1 if this call did
-   it, 0 if it was already done, or RUNSTATE_NOMEM. */
+/* Set up the registry and the per-OS-thread keys if they are not set up
+   yet.  Return 1 if this call did it, 0 if it was already done, or
+   RUNSTATE_NOMEM. */
 extern int runstate_init(void);
 
 /* Free the registry.  Called once the main interpreter is gone, when no
@@ -40,8 +45,11 @@ extern void runstate_fini(void);
 extern int runstate_add(int64_t id, PyThreadState *tstate0);
 
 /* Mark interpreter id running.  *spare receives a thread state of the
-   interpreter that a previous run cleared and left for reuse, or NULL. */
-extern int runstate_start(int64_t id, PyThreadState **spare);
+   interpreter that a previous run cleared and left for reuse, or NULL,
+   and *spare_token the token of the OS thread that left it (see
+   runstate_thread_token()). */
+extern int runstate_start(int64_t id, PyThreadState **spare,
+                          uintptr_t *spare_token);
 
 /* Return 1 if interpreter id has a main thread state (see runstate_stop()),
    else 0. */
@@ -50,10 +58,11 @@ extern int runstate_has_main(int64_t id);
 /* Mark interpreter id no longer running, and hand over tstate, a thread
    state of it that the caller no longer uses (or NULL): to keep as its
    main thread state if as_main is set and it has none yet, else, cleared,
-   for reuse by the next run.  Return a thread state that the caller must
-   delete (tstate if it was not kept), or NULL. */
+   for reuse by the next run from the OS thread whose token is token.
+   Return a thread state that the caller must delete (tstate if it was
+   not kept), or NULL. */
 extern PyThreadState *runstate_stop(int64_t id, PyThreadState *tstate,
-                                    int as_main);
+                                    int as_main, uintptr_t token);
 
 /* Return 1 if interpreter id has an entry, else 0. */
 extern int runstate_contains(int64_t id);
@@ -87,15 +96,47 @@ extern int runstate_is_shutting_down(void);
    reuse. */
 extern void runstate_abandon(int64_t id);
 
-/* The main interpreter registered its exit hooks. */
-extern void runstate_exit_hooks_registered(void);
+/* The hooks of the process (see process.h) are set up once per process,
+   whichever interpreter imports _interpreters first and however often it
+   is imported again.  Return 1 if the caller is the first to ask for the
+   exit hook and is to register it now, else 0. */
+extern int runstate_claim_exit_hook(void);
 
-/* Return 1 if the main interpreter has no exit hooks and nobody asked it
-   for them yet: the caller is to ask it now.  Else return 0. */
-extern int runstate_request_exit_hooks(void);
+/* Registering the exit hook that runstate_claim_exit_hook() allowed
+   failed: let the next caller try again. */
+extern void runstate_release_exit_hook(void);
 
-/* The request that runstate_request_exit_hooks() allowed could not be
+/* The same for the fork hook, which only the main interpreter can
+   register: in the main interpreter, runstate_claim_fork_hook() returns 1
+   to the first caller, who registers it and calls
+   runstate_release_fork_hook() if that failed. */
+extern int runstate_claim_fork_hook(void);
+extern void runstate_release_fork_hook(void);
+
+/* In a subinterpreter: return 1 if the fork hook is not registered and
+   nobody asked the main interpreter for it yet: the caller is to ask it
+   now.  Else return 0. */
+extern int runstate_request_fork_hook(void);
+
+/* The request that runstate_request_fork_hook() allowed could not be
    made: let the next caller try again. */
-extern void runstate_cancel_exit_hooks_request(void);
+extern void runstate_cancel_fork_hook_request(void);
+
+/* Per OS thread: what the calling OS thread is doing in interpreters.
+   Thread IDs (pthread_self()) are reused once a thread exits, so they
+   cannot tell a thread state made by a dead thread from one of the
+   calling thread: tokens can. */
+
+/* Return the token of the calling OS thread, unique for the life of the
+   process, or 0 if it could not be recorded (no memory). */
+extern uintptr_t runstate_thread_token(void);
+
+/* Return what the calling OS thread last recorded with
+   runstate_set_thread_switch() (its innermost switch to another
+   interpreter, see interp_enter()), or NULL. */
+extern void *runstate_thread_switch(void);
+
+/* Record sw for the calling OS thread.  Return 0 or RUNSTATE_NOMEM. */
+extern int runstate_set_thread_switch(void *sw);
 
 #endif /* !Py_INTERPRETERS_RUNSTATE_H */

@@ -30,8 +30,13 @@ PyDoc_STRVAR(_interpreters_destroy__doc__,
 "Finalize and destroy the interpreter.\n"
 "\n"
 "Wait for the non-daemon threads it started.  Raise InterpreterError for\n"
-"the main interpreter, the current one, one that is running, and one that\n"
-"still has daemon threads.");
+"the main interpreter, the current one, one that the calling thread is\n"
+"inside, one that is running (on a thread state of another module\'s too),\n"
+"and one that still has daemon threads.  If a finalizer started a daemon\n"
+"thread that still runs once the interpreter is shut down, raise\n"
+"InterpreterError and leave it shut down but usable: its atexit and\n"
+"threading hooks ran, its threading main thread stopped; destroy() may be\n"
+"called again.");
 
 #define _INTERPRETERS_DESTROY_METHODDEF    \
     {"destroy", (PyCFunction)_interpreters_destroy, METH_O, _interpreters_destroy__doc__},
@@ -309,4 +314,4 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=44dea516298ad93d input=a9049054013a1b77]*/
+/*[clinic end generated code: output=77e6500bf87f85b1 input=a9049054013a1b77]*/
