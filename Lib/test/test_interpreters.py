@@ -15,6 +15,7 @@ import threading
 import time
 import types
 import unittest
+import weakref
 from textwrap import dedent, indent
 from test import support
 from test.support import import_helper
@@ -1859,6 +1860,19 @@ class ShareableTests(TestBase):
         self.assertEqual(other.get_nowait(), [other, 'inner'])
         q.put({'after': [other]})
         self.assertEqual(q.get_nowait(), {'after': [other]})
+
+    def test_pickled_objects_not_kept(self):
+        # The pickler kept for the next item forgets the objects of the
+        # last one.
+        q = self.create_queue()
+        point = Point(1, 2)
+        ref = weakref.ref(point)
+        q.put(point)
+        q.put([point, q])
+        del point
+        self.assertIsNone(ref())
+        self.assertEqual(q.get_nowait(), Point(1, 2))
+        self.assertEqual(q.get_nowait(), [Point(1, 2), q])
 
     @requires_subprocess
     def test_picklers_do_not_outlive_the_call(self):

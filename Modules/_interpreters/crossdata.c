@@ -105,9 +105,9 @@ struct xdata_state {
     PyObject *str_persistent_load;
 };
 
-/* Return st, or NULL with an exception set if st is NULL (an exception
-   is set then) or its module was cleared: its interpreter is going
-   away, and a destructor runs late. */
+/* Return st, or NULL with an exception set: if st is NULL (looking it
+   up failed, and said why), or if its module was cleared (its
+   interpreter is going away, and a destructor runs late). */
 static interpreters_state *
 check_state(interpreters_state *st)
 {

@@ -90,9 +90,11 @@ extern int xdata_register_type(interpreters_state *st, PyTypeObject *type,
    in the decoding interpreter, whether or not the flag is set. */
 #define XDATA_FUNCTIONS 0x1
 
-/* In the functions below, st is the state of the module in the current
-   interpreter, or NULL: then it is looked up (importing the module in
-   the current interpreter if needed) only if obj or data needs it. */
+/* In xdata_encode() and xdata_decode(), st is the state of the module in
+   the current interpreter, which the caller keeps alive, or NULL: then it
+   is looked up (importing the module in the current interpreter if
+   needed), and only if obj or data needs it (to pickle, or for objects
+   of registered types). */
 
 /* Encode obj.  Return a new xdata, or NULL with an exception set:
    NotShareableError (whose __cause__ says why) if obj cannot be pickled,
@@ -122,8 +124,8 @@ extern void xdata_free(xdata *data);
 
 /* Return 1 if obj is encoded directly (without pickle), else 0: obj is
    None, a bool, or an object of one of the exact types int, float, str,
-   bytes or a type registered in st, or an exact tuple of shareable
-   objects.  Subclasses are not shareable, and neither is a tuple nested
+   bytes or of a type registered in st (the state of the module in the
+   current interpreter), or an exact tuple of shareable objects.  Subclasses are not shareable, and neither is a tuple nested
    deeper than the recursion limit.  Never fails. */
 extern int xdata_is_shareable(interpreters_state *st, PyObject *obj);
 

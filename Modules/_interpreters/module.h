@@ -9,15 +9,13 @@
  *
  * Locks.  What all interpreters share (the run state of interpreters,
  * the queues and their items) is plain C data guarded by PyThread locks.
- * In 3.11 every interpreter runs under the one GIL, and the locks are only
- * ever taken with the GIL held, so today they never wait.  They are there
- * because the data belongs to no interpreter: each access to it is
- * atomic by its own lock, not by grace of a GIL that all interpreters
- * happen to share, and with a GIL per interpreter (PEP 684, 3.12) nothing
- * else would serialize them.  (Setting the data up and tearing it down
- * still rely on the GIL: XXX notes say where.)  A thread holding the GIL
- * may wait for them: each is held for a few instructions, never across a
- * call into Python or a wait.
+ * In 3.11 all interpreters share one GIL, and the locks are only taken
+ * with it held, so they never wait.  They exist because that data belongs
+ * to no interpreter: its consistency must not rest on the GIL being
+ * shared, which a GIL per interpreter (PEP 684, 3.12) ends.  (Setting the
+ * data up and tearing it down still rely on the GIL: XXX notes say
+ * where.)  Each lock is held for a few instructions, never across a call
+ * into Python or a wait, so a thread holding the GIL may take it.
  */
 
 #ifndef Py_INTERPRETERS_MODULE_H

@@ -563,11 +563,13 @@ xqueue_after_wait(xqueue *q, int waited, PY_TIMEOUT_T *microseconds,
                   _PyTime_t deadline)
 {
     if (waited == WAIT_INTR) {
-        /* Signal handlers run in the main thread of the main interpreter.
-           In a subinterpreter that the main thread runs, SIGINT raises
-           KeyboardInterrupt here all the same, as it would in the main
-           interpreter; other signals wait for the thread to be back in
-           the main interpreter, and the wait goes on. */
+        /* A signal handler that raises (KeyboardInterrupt, for Ctrl-C)
+           ends the wait, as it ends queue.Queue.get().  Handlers run in
+           the main thread of the main interpreter; in a subinterpreter
+           that the main thread runs, Py_MakePendingCalls() raises
+           KeyboardInterrupt for SIGINT all the same (the handler itself
+           runs once the thread is back in the main interpreter).  Else
+           the wait goes on. */
         PyThread_release_lock(q->mutex);
         if (Py_MakePendingCalls() < 0) {
             return -1;
