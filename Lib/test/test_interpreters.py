@@ -1861,6 +1861,26 @@ class ShareableTests(TestBase):
         q.put({'after': [other]})
         self.assertEqual(q.get_nowait(), {'after': [other]})
 
+    @requires_subprocess
+    def test_queues_of_a_reimported_module(self):
+        # Handles of the Queue type of both copies of the module cross,
+        # directly or pickled, through queues of either copy.
+        rc, out, err = run_script(self, dedent("""
+            import sys
+            import _interpreters as first
+            old = first.create_queue()
+            del sys.modules['_interpreters']
+            import _interpreters as second
+            new = second.create_queue()
+            print(second.is_shareable(old), first.is_shareable(new))
+            for q in [old, new]:
+                for item in [(old, new), [old, new]]:
+                    q.put(item)
+                    print(q.get() == item, end=' ')
+            """))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, 'True True\nTrue True True True ')
+
     def test_pickled_objects_not_kept(self):
         # The pickler kept for the next item forgets the objects of the
         # last one.

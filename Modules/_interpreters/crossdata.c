@@ -134,7 +134,7 @@ current_state(PyObject **keep)
 }
 
 static const xdata_kind *
-registry_find(struct xdata_state *xs, PyTypeObject *type)
+registry_find_in(struct xdata_state *xs, PyTypeObject *type)
 {
     for (int i = 0; i < xs->nregistered; i++) {
         if (xs->registered[i].type == type) {
@@ -144,12 +144,36 @@ registry_find(struct xdata_state *xs, PyTypeObject *type)
     return NULL;
 }
 
+/* Return the hooks of type if it is registered, else NULL.  A type
+   registered by another copy of the module in the same interpreter (once
+   the module was imported again) counts too: its objects are as good. */
+static const xdata_kind *
+registry_find(struct xdata_state *xs, PyTypeObject *type)
+{
+    const xdata_kind *kind = registry_find_in(xs, type);
+    if (kind != NULL || !PyType_HasFeature(type, Py_TPFLAGS_HEAPTYPE)) {
+        return kind;
+    }
+    /* The type keeps its module alive. */
+    PyObject *module = ((PyHeapTypeObject *)type)->ht_module;
+    if (module == NULL || !PyModule_Check(module)
+        || PyModule_GetDef(module) != &interpreters_moduledef)
+    {
+        return NULL;
+    }
+    struct xdata_state *other = interpreters_get_state(module)->xdata;
+    if (other == NULL || other == xs) {
+        return NULL;
+    }
+    return registry_find_in(other, type);
+}
+
 int
 xdata_register_type(interpreters_state *st, PyTypeObject *type,
                     const xdata_kind *kind)
 {
     struct xdata_state *xs = st->xdata;
-    if (registry_find(xs, type) != NULL) {
+    if (registry_find_in(xs, type) != NULL) {
         PyErr_Format(PyExc_RuntimeError, "type %s is registered already",
                      type->tp_name);
         return -1;

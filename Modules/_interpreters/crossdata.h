@@ -33,7 +33,9 @@
  * any thread; its registered objects may sit anywhere inside a tuple or
  * a pickle; and our Queue type is a heap type of each interpreter's copy
  * of the module.  So each copy of the module keeps its own registry, in
- * its state, of its own types, and the hooks deal in raw data only.
+ * its state, of its own types (the types of another copy in the same
+ * interpreter, once the module was imported again, count too), and the
+ * hooks deal in raw data only.
  */
 
 #ifndef Py_INTERPRETERS_CROSSDATA_H
@@ -125,7 +127,8 @@ extern void xdata_free(xdata *data);
 /* Return 1 if obj is encoded directly (without pickle), else 0: obj is
    None, a bool, or an object of one of the exact types int, float, str,
    bytes or of a type registered in st (the state of the module in the
-   current interpreter), or an exact tuple of shareable objects.  Subclasses are not shareable, and neither is a tuple nested
+   current interpreter; see above), or an exact tuple of shareable
+   objects.  Subclasses are not shareable, and neither is a tuple nested
    deeper than the recursion limit.  Never fails. */
 extern int xdata_is_shareable(interpreters_state *st, PyObject *obj);
 
