@@ -1559,7 +1559,7 @@ xdata_is_shareable(interpreters_state *st, PyObject *obj)
 
 
 /* ------------------------------------------------------------------------
-   Module state
+   Setting up and clearing our part of the module state
 */
 
 /* Return the attribute name of module modname, a new reference, if it
