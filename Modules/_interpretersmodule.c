@@ -852,52 +852,61 @@ not_shareable_error_occurred(void)
     return st != NULL && PyErr_ExceptionMatches(st->NotShareableError);
 }
 
+/* What could not cross between the interpreters in call() or
+   set_main_attrs() */
+typedef enum {
+    CROSSED_ALL = 0,
+    NOT_CROSSED_CALLABLE,
+    NOT_CROSSED_ARGS,
+    NOT_CROSSED_KWARGS,
+    NOT_CROSSED_VALUE,
+    NOT_CROSSED_RESULT,         /* could not leave the target */
+} not_crossed;
+
+static const char *const not_crossed_names[] = {
+    [NOT_CROSSED_CALLABLE] = "the callable",
+    [NOT_CROSSED_ARGS] = "the arguments",
+    [NOT_CROSSED_KWARGS] = "the keyword arguments",
+    [NOT_CROSSED_VALUE] = "a value",
+    [NOT_CROSSED_RESULT] = "the result",
+};
+
 /* Back in the caller: raise NotShareableError because what could not
    cross, to or from interpreter id.  info describes the exception that
    was raised there, which becomes the __cause__ if it can be rebuilt
    here. */
 static void
-raise_not_shareable(interpreters_state *st, const char *what, int64_t id,
-                    excinfo *info)
+raise_not_crossed(interpreters_state *st, not_crossed what, int64_t id,
+                  excinfo *info)
 {
-    PyObject *msg;
-    if (strcmp(what, "the result") == 0) {
+    assert(what != CROSSED_ALL);
+    PyObject *reason;
+    if (what == NOT_CROSSED_RESULT) {
         /* Encoding it raised NotShareableError there: keep its message. */
-        PyObject *reason = PyUnicode_DecodeUTF8(info->msg.data,
-                                                info->msg.size,
-                                                "surrogatepass");
-        if (reason == NULL) {
-            return;
-        }
-        msg = PyUnicode_FromFormat(
-            "the result cannot leave interpreter %lld: %U",
-            (long long)id, reason);
-        Py_DECREF(reason);
+        reason = PyUnicode_DecodeUTF8(info->msg.data, info->msg.size,
+                                      "surrogatepass");
     }
     else {
-        PyObject *reason = excinfo_summary(info);
-        if (reason == NULL) {
-            return;
-        }
-        msg = PyUnicode_FromFormat(
-            "cannot rebuild %s in interpreter %lld: %U",
-            what, (long long)id, reason);
-        Py_DECREF(reason);
+        reason = excinfo_summary(info);
     }
-    if (msg == NULL) {
-        return;
-    }
-    PyObject *err = PyObject_CallOneArg(st->NotShareableError, msg);
-    Py_DECREF(msg);
-    if (err == NULL) {
+    if (reason == NULL) {
         return;
     }
     PyObject *cause = excinfo_cause(info);
     if (cause != NULL) {
-        PyException_SetCause(err, cause);
+        PyErr_Restore(Py_NewRef(Py_TYPE(cause)), cause, NULL);
     }
-    PyErr_SetObject((PyObject *)Py_TYPE(err), err);
-    Py_DECREF(err);
+    if (what == NOT_CROSSED_RESULT) {
+        xdata_raise_not_shareable(
+            st, "the result cannot leave interpreter %lld: %U",
+            (long long)id, reason);
+    }
+    else {
+        xdata_raise_not_shareable(
+            st, "cannot rebuild %s in interpreter %lld: %U",
+            not_crossed_names[what], (long long)id, reason);
+    }
+    Py_DECREF(reason);
 }
 
 /* Callables that cross by name
@@ -1017,8 +1026,7 @@ typedef struct {
     xdata *args;
     xdata *kwargs;              /* NULL if none */
     xdata *result;
-    /* What could not cross, if something could not */
-    const char *not_shareable;
+    not_crossed not_shareable;
     excinfo info;
 } call_data;
 
@@ -1029,23 +1037,23 @@ static int
 call_in_target(call_data *data)
 {
     PyObject *func = NULL, *args = NULL, *kwargs = NULL, *result = NULL;
-    func = xdata_decode(data->func);
+    func = xdata_decode(NULL, data->func);
     if (func != NULL && data->func_by_name) {
         Py_SETREF(func, callable_from_names(func));
     }
     if (func == NULL) {
-        data->not_shareable = "the callable";
+        data->not_shareable = NOT_CROSSED_CALLABLE;
         goto error;
     }
-    args = xdata_decode(data->args);
+    args = xdata_decode(NULL, data->args);
     if (args == NULL) {
-        data->not_shareable = "the arguments";
+        data->not_shareable = NOT_CROSSED_ARGS;
         goto error;
     }
     if (data->kwargs != NULL) {
-        kwargs = xdata_decode(data->kwargs);
+        kwargs = xdata_decode(NULL, data->kwargs);
         if (kwargs == NULL) {
-            data->not_shareable = "the keyword arguments";
+            data->not_shareable = NOT_CROSSED_KWARGS;
             goto error;
         }
     }
@@ -1057,9 +1065,9 @@ call_in_target(call_data *data)
     if (result == NULL) {
         goto error;
     }
-    data->result = xdata_encode(result, 0);
+    data->result = xdata_encode(NULL, result, 0);
     if (data->result == NULL && not_shareable_error_occurred()) {
-        data->not_shareable = "the result";
+        data->not_shareable = NOT_CROSSED_RESULT;
     }
     if (data->result == NULL) {
         goto error;
@@ -1103,7 +1111,7 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
 {
     interpreters_state *st = interpreters_get_state(module);
     PyObject *result = NULL;
-    call_data data = {NULL, 0, NULL, NULL, NULL, NULL, EXCINFO_INIT};
+    call_data data = {NULL, 0, NULL, NULL, NULL, CROSSED_ALL, EXCINFO_INIT};
 
     /* Look the interpreter up before encoding anything, for the error. */
     if (interp_look_up(st, id) == NULL) {
@@ -1114,22 +1122,22 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
         return NULL;
     }
     if (names != NULL) {
-        data.func = xdata_encode(names, 0);
+        data.func = xdata_encode(st, names, 0);
         data.func_by_name = 1;
         Py_DECREF(names);
     }
     else {
-        data.func = xdata_encode(callable, XDATA_FUNCTIONS);
+        data.func = xdata_encode(st, callable, XDATA_FUNCTIONS);
     }
     if (data.func == NULL) {
         goto done;
     }
-    data.args = xdata_encode(args, 0);
+    data.args = xdata_encode(st, args, 0);
     if (data.args == NULL) {
         goto done;
     }
     if (PyDict_GET_SIZE(kwargs) > 0) {
-        data.kwargs = xdata_encode(kwargs, 0);
+        data.kwargs = xdata_encode(st, kwargs, 0);
         if (data.kwargs == NULL) {
             goto done;
         }
@@ -1143,20 +1151,19 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
     interp_exit(&sw);
 
     if (failed) {
-        if (data.not_shareable != NULL) {
-            raise_not_shareable(st, data.not_shareable, id, &data.info);
+        if (data.not_shareable != CROSSED_ALL) {
+            raise_not_crossed(st, data.not_shareable, id, &data.info);
         }
         else {
             (void)excinfo_raise(&data.info, st->RunFailedError);
         }
     }
     else {
-        result = xdata_decode(data.result);
+        result = xdata_decode(st, data.result);
         if (result == NULL) {
-            _PyErr_FormatFromCause(st->NotShareableError,
-                                   "cannot rebuild the result in "
-                                   "interpreter %lld",
-                                   (long long)PyInterpreterState_Get()->id);
+            xdata_raise_not_shareable(
+                st, "cannot rebuild the result in interpreter %lld",
+                (long long)PyInterpreterState_Get()->id);
         }
     }
     if (interp_check_signals() < 0) {
@@ -1177,16 +1184,16 @@ done:
    (and *not_shareable set if a value could not be rebuilt). */
 static int
 set_attrs_in_target(xdata *const *pairs, Py_ssize_t n, excinfo *info,
-                    int *not_shareable)
+                    not_crossed *not_shareable)
 {
     PyObject *ns = interp_main_dict();
     if (ns == NULL) {
         goto error;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *pair = xdata_decode(pairs[i]);
+        PyObject *pair = xdata_decode(NULL, pairs[i]);
         if (pair == NULL) {
-            *not_shareable = 1;
+            *not_shareable = NOT_CROSSED_VALUE;
             goto error;
         }
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
@@ -1259,7 +1266,7 @@ _interpreters_set_main_attrs_impl(PyObject *module, int64_t id, PyObject *ns)
         if (pair == NULL) {
             goto done;
         }
-        pairs[count] = xdata_encode(pair, 0);
+        pairs[count] = xdata_encode(st, pair, 0);
         Py_DECREF(pair);
         if (pairs[count] == NULL) {
             goto done;
@@ -1277,12 +1284,12 @@ _interpreters_set_main_attrs_impl(PyObject *module, int64_t id, PyObject *ns)
         goto done;
     }
     excinfo info = EXCINFO_INIT;
-    int not_shareable = 0;
+    not_crossed not_shareable = CROSSED_ALL;
     int failed = set_attrs_in_target(pairs, count, &info, &not_shareable);
     interp_exit(&sw);
     if (failed) {
-        if (not_shareable) {
-            raise_not_shareable(st, "a value", id, &info);
+        if (not_shareable != CROSSED_ALL) {
+            raise_not_crossed(st, not_shareable, id, &info);
         }
         else {
             (void)excinfo_raise(&info, st->RunFailedError);
@@ -1318,7 +1325,7 @@ static int
 _interpreters_is_shareable_impl(PyObject *module, PyObject *obj)
 /*[clinic end generated code: output=8db7c0bd79143ec6 input=0a017124fbab74f7]*/
 {
-    return xdata_is_shareable(obj);
+    return xdata_is_shareable(interpreters_get_state(module), obj);
 }
 
 
@@ -1339,7 +1346,7 @@ interpreters_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->QueueEmpty);
     Py_VISIT(st->QueueFull);
     Py_VISIT(st->QueueType);
-    return 0;
+    return xdata_module_traverse(st, visit, arg);
 }
 
 static int
@@ -1355,6 +1362,7 @@ interpreters_clear(PyObject *module)
     Py_CLEAR(st->QueueEmpty);
     Py_CLEAR(st->QueueFull);
     Py_CLEAR(st->QueueType);
+    xdata_module_clear(st);
     return 0;
 }
 
@@ -1378,10 +1386,10 @@ static PyMethodDef interpreters_methods[] = {
     {NULL, NULL}
 };
 
-/* Create an exception type, store it in *exc and add it to the module. */
-static int
-add_exception(PyObject *module, PyObject **exc, const char *name,
-              const char *doc, PyObject *bases)
+int
+interpreters_add_exception(PyObject *module, PyObject **exc,
+                           const char *name, const char *doc,
+                           PyObject *bases)
 {
     *exc = PyErr_NewExceptionWithDoc(name, doc, bases, NULL);
     if (*exc == NULL) {
@@ -1402,26 +1410,26 @@ interpreters_exec(PyObject *module)
         return -1;
     }
 
-    if (add_exception(module, &st->InterpreterError,
-                      "interpreters.InterpreterError",
-                      "An operation on an interpreter failed.",
-                      PyExc_RuntimeError) < 0)
+    if (interpreters_add_exception(
+            module, &st->InterpreterError, "interpreters.InterpreterError",
+            "An operation on an interpreter failed.",
+            PyExc_RuntimeError) < 0)
     {
         return -1;
     }
-    if (add_exception(module, &st->InterpreterNotFoundError,
-                      "interpreters.InterpreterNotFoundError",
-                      "No interpreter has the given ID.",
-                      st->InterpreterError) < 0)
+    if (interpreters_add_exception(
+            module, &st->InterpreterNotFoundError,
+            "interpreters.InterpreterNotFoundError",
+            "No interpreter has the given ID.", st->InterpreterError) < 0)
     {
         return -1;
     }
-    if (add_exception(module, &st->RunFailedError,
-                      "interpreters.RunFailedError",
-                      "Code run in an interpreter raised an exception.\n"
-                      "\n"
-                      "The excinfo attribute describes it.",
-                      st->InterpreterError) < 0)
+    if (interpreters_add_exception(
+            module, &st->RunFailedError, "interpreters.RunFailedError",
+            "Code run in an interpreter raised an exception.\n"
+            "\n"
+            "The excinfo attribute describes it.",
+            st->InterpreterError) < 0)
     {
         return -1;
     }
@@ -1430,15 +1438,17 @@ interpreters_exec(PyObject *module)
     if (bases == NULL) {
         return -1;
     }
-    int res = add_exception(module, &st->NotShareableError,
-                            "interpreters.NotShareableError",
-                            "An object cannot cross between interpreters.",
-                            bases);
+    int res = interpreters_add_exception(
+        module, &st->NotShareableError, "interpreters.NotShareableError",
+        "An object cannot cross between interpreters.", bases);
     Py_DECREF(bases);
     if (res < 0) {
         return -1;
     }
 
+    if (xdata_module_exec(module, st) < 0) {
+        return -1;
+    }
     if (queues_module_exec(module, st) < 0) {
         return -1;
     }

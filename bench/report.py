@@ -28,6 +28,10 @@ OPERATIONS = {
     'ping_pong_busy': 'queue ping-pong, main interpreter busy',
     'ints': 'one-way queue, small ints, per item',
     'ints_busy': 'one-way queue, small ints, main interpreter busy',
+    'dicts': 'one-way queue, small dicts (pickled), per item',
+    'lists': 'one-way queue, small lists (pickled), per item',
+    'handles_1000': 'a tuple of 1,000 queue handles, put + get, per handle',
+    'handles_32000': 'a tuple of 32,000 queue handles, put + get, per handle',
     f'bytes_{PAYLOAD}': 'one 64 MiB bytes item through a queue',
     'fanout_sleep': 'fan-out: {workers} x time.sleep(0.01)',
     'fanout_read': 'fan-out: {workers} x read a 4 MiB file',
@@ -150,6 +154,21 @@ TARGETS = (
     Target('one-way throughput of small ints, vs multiprocessing.Queue',
            'ints/interpreters', ('ints/mp_fork', 'ints/mp_spawn'), 5.0,
            most=False, throughput=True),
+    Target('one-way throughput of small dicts, vs queue.Queue',
+           'dicts/interpreters', ('dicts/threading',), 0.25, most=False,
+           throughput=True, note='queue.Queue copies nothing'),
+    Target('one-way throughput of small dicts, vs multiprocessing.Queue',
+           'dicts/interpreters', ('dicts/mp_fork', 'dicts/mp_spawn'), 2.0,
+           most=False, throughput=True),
+    Target('one-way throughput of small lists, vs queue.Queue',
+           'lists/interpreters', ('lists/threading',), 0.25, most=False,
+           throughput=True, note='queue.Queue copies nothing'),
+    Target('one-way throughput of small lists, vs multiprocessing.Queue',
+           'lists/interpreters', ('lists/mp_fork', 'lists/mp_spawn'), 2.0,
+           most=False, throughput=True),
+    Target('queue handles in one item: time per handle, 32,000 vs 1,000',
+           'handles_32000/interpreters', ('handles_1000/interpreters',),
+           2.0, note='linear encoding keeps it flat'),
     Target('one 64 MiB bytes item, vs one in-process copy',
            f'bytes_{PAYLOAD}/interpreters', (f'bytes_{PAYLOAD}/copy',), 2.5),
     Target('one 64 MiB bytes item, memory peak (x payload)',
@@ -185,8 +204,10 @@ def judge(target, figures):
               if name in figures]
     if target.other and others:
         other, other_name = min(others)
-        mech = other_name.split('/')[1]
-        against = f'{LABELS[mech]}: {_fmt(other, target.unit)}'
+        op, mech = other_name.split('/')
+        # Ours against ours (another size): name the operation.
+        label = op if mech == OURS else LABELS[mech]
+        against = f'{label}: {_fmt(other, target.unit)}'
     else:
         other = None
         against = '' if not target.other else 'n/a'

@@ -15,6 +15,7 @@ import threading
 import time
 import types
 import unittest
+import weakref
 from textwrap import dedent, indent
 from test import support
 from test.support import import_helper
@@ -1522,6 +1523,36 @@ class ProcessTests(unittest.TestCase):
                 self.assert_clean_exit(rc, out, err)
                 self.assertEqual(out, 'KeyboardInterrupt\n0 1\n')
 
+    @requires_sigint
+    def test_sigint_on_blocked_get_in_subinterpreter(self):
+        # The main thread runs a subinterpreter that waits on a queue:
+        # Ctrl-C interrupts the wait there (the signal may also come just
+        # before it), then reaches the caller.
+        rc, out, err = run_script(self, dedent("""
+            import interpreters
+            interp = interpreters.create()
+            q = interpreters.create_queue()
+            interp.prepare_main(q=q)
+            try:
+                interp.run('''if True:
+                    try:
+                        print('ready', flush=True)
+                        q.get()
+                    except KeyboardInterrupt:
+                        print('KeyboardInterrupt in sub', flush=True)
+                        raise
+                    ''')
+                print('not interrupted')
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt')
+            print(interp.is_running(), q.qsize())
+            interp.run('q.put(1)')
+            print(q.get_nowait())
+            """), send_sigint_after='ready')
+        self.assert_clean_exit(rc, out, err)
+        self.assertEqual(out, 'KeyboardInterrupt in sub\nKeyboardInterrupt\n'
+                              'False 0\n1\n')
+
 
 # ----------------------------------------------------------------------------
 # Queues
@@ -1667,6 +1698,29 @@ class QueueTests(TestBase):
         inner = q.get_nowait()
         self.assertIsInstance(inner, interpreters.Queue)
         self.assertEqual(inner.get_nowait(), 'from a destroyed interpreter')
+
+    @requires_subprocess
+    def test_long_chain_freed(self):
+        # Each queue holds a handle of the next one: dropping the first
+        # frees them all, without one C call per link.
+        rc, out, err = run_script(self, dedent("""
+            import interpreters
+            first = q = interpreters.create_queue()
+            for _ in range(300_000):
+                link = interpreters.create_queue()
+                q.put(link)
+                q = link
+            last_id = q.id
+            del q, link
+            interpreters.Queue(last_id)
+            del first
+            try:
+                interpreters.Queue(last_id)
+            except interpreters.QueueNotFoundError:
+                print('freed')
+            """))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, 'freed\n')
 
     def test_queue_through_queue(self):
         q = self.create_queue()
@@ -2057,6 +2111,165 @@ class ShareableTests(TestBase):
         self.assertNotIsInstance(cm.exception, interpreters.QueueError)
         # The item is gone: it cannot block the queue.
         self.assertEqual(q.get_nowait(), 'next')
+
+    def test_many_queues_in_one_item(self):
+        # Directly (a tuple) and pickled (a list), once each or repeated,
+        # in the same item.
+        queues = [self.create_queue() for _ in range(1000)]
+        for item in [tuple(queues), queues, (queues[0],) * 1000,
+                     (tuple(queues[:500]), queues[500:]),
+                     ([queues[0], queues[1]], (queues[1], queues[0]))]:
+            with self.subTest(type(item).__name__):
+                q = self.create_queue()
+                q.put(item)
+                self.assertEqual(q.get_nowait(), item)
+        for position, queue in enumerate(queues):
+            queue.put(position)
+        got, = self.echo([tuple(queues)])
+        self.assertEqual([queue.get_nowait() for queue in got],
+                         list(range(1000)))
+
+    def test_pickling_puts_to_a_queue(self):
+        # Pickling an item runs code that pickles other items, for the
+        # same queue or another one: they do not mix.
+        q = self.create_queue()
+        other = self.create_queue()
+
+        class PutsWhilePickled:
+            def __reduce__(self):
+                other.put([other, 'inner'])
+                q.put(['nested'])
+                return (str, ('outer',))
+
+        q.put([q, PutsWhilePickled(), 1.5])
+        self.assertEqual(q.get_nowait(), ['nested'])
+        self.assertEqual(q.get_nowait(), [q, 'outer', 1.5])
+        self.assertEqual(other.get_nowait(), [other, 'inner'])
+        q.put({'after': [other]})
+        self.assertEqual(q.get_nowait(), {'after': [other]})
+
+    @requires_subprocess
+    def test_queues_of_a_reimported_module(self):
+        # Handles of the Queue type of both copies of the module cross,
+        # directly or pickled, through queues of either copy.
+        rc, out, err = run_script(self, dedent("""
+            import sys
+            import _interpreters as first
+            old = first.create_queue()
+            del sys.modules['_interpreters']
+            import _interpreters as second
+            new = second.create_queue()
+            print(second.is_shareable(old), first.is_shareable(new))
+            for q in [old, new]:
+                for item in [(old, new), [old, new]]:
+                    q.put(item)
+                    print(q.get() == item, end=' ')
+            """))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, 'True True\nTrue True True True ')
+
+    def test_pickled_objects_not_kept(self):
+        # The pickler kept for the next item forgets the objects of the
+        # last one.
+        q = self.create_queue()
+        point = Point(1, 2)
+        ref = weakref.ref(point)
+        q.put(point)
+        q.put([point, q])
+        del point
+        self.assertIsNone(ref())
+        self.assertEqual(q.get_nowait(), Point(1, 2))
+        self.assertEqual(q.get_nowait(), [Point(1, 2), q])
+
+    @requires_subprocess
+    def test_picklers_do_not_outlive_the_call(self):
+        # Code that runs while an item is pickled or unpickled can find
+        # the pickler and unpickler, with their persistent_id() and
+        # persistent_load(), and keep them.  Once put() or get() has
+        # returned, using them raises ValueError: they no longer point at
+        # what the call worked on.
+        rc, out, err = run_script(self, dedent("""
+            import gc, pickle, interpreters
+
+            kept = []
+
+            def keep_picklers():
+                kept.extend(obj for obj in gc.get_objects()
+                            if isinstance(obj, (pickle.Pickler,
+                                                pickle.Unpickler)))
+
+            def rebuild():
+                keep_picklers()
+                return 'spy'
+
+            class Spy:
+                def __reduce__(self):
+                    keep_picklers()
+                    return (rebuild, ())
+
+            q = interpreters.create_queue()
+            other = interpreters.create_queue()
+            q.put([other, Spy()])
+            print(q.get())
+            raised = set()
+            for obj in kept:
+                for name, arg in [('persistent_id', other),
+                                  ('persistent_load', 0),
+                                  ('dump', [other])]:
+                    try:
+                        func = getattr(obj, name)
+                    except AttributeError:
+                        continue
+                    try:
+                        func(arg)
+                    except ValueError:
+                        raised.add(name)
+                    else:
+                        print(name, 'did not raise')
+            print(sorted(raised))
+            """))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, "[interpreters.Queue(id=2), 'spy']\n"
+                              "['dump', 'persistent_id', 'persistent_load']\n")
+
+    @requires_subprocess
+    def test_unpickling_ignores_replaced_pickle_module(self):
+        # The functions of _pickle are the ones found when _interpreters
+        # was imported.  (Unpickling never sees the item's memory, freed
+        # after get(), only a copy.)
+        rc, out, err = run_script(self, dedent("""
+            import sys, _pickle, interpreters
+
+            class FakePickle:
+                def __getattr__(self, name):
+                    print('used', name)
+                    return getattr(_pickle, name)
+
+            q = interpreters.create_queue()
+            sys.modules['_pickle'] = FakePickle()
+            q.put([1, 2])
+            q.put([q, 3])
+            print(q.get(), q.get())
+            """))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, '[1, 2] [interpreters.Queue(id=1), 3]\n')
+
+    @requires_subprocess
+    def test_import_refuses_replaced_pickle_module(self):
+        # Python code standing in for _pickle would get to see, and keep,
+        # what crosses.
+        rc, out, err = run_script(self, dedent("""
+            import pickle, sys
+            fake = type(sys)('_pickle')
+            fake.Pickler = pickle._Pickler
+            sys.modules['_pickle'] = fake
+            try:
+                import _interpreters
+            except ImportError as exc:
+                print(exc)
+            """))
+        self.assertEqual(rc, 0, err)
+        self.assertEqual(out, '_pickle.Pickler was replaced\n')
 
     def test_items_survive_sender(self):
         q = self.create_queue()

@@ -3,7 +3,6 @@
 
 #include "module.h"
 #include "crossdata.h"
-#include "queues.h"
 #include "marshal.h"              // PyMarshal_WriteObjectToString()
 
 #include <stddef.h>               // offsetof()
@@ -12,22 +11,30 @@
 /* ------------------------------------------------------------------------
    The encoded data
 
-   An xdata is a header, the queues that the data names, then the
-   "stream": a sequence of values, each one tag byte followed by a layout
-   that depends on the tag.  Numbers are copied in native byte order with
-   memcpy(): the stream never leaves the process, and values in it are not
-   aligned, except the characters of a str, whose kind is 2 or 4 (the
-   stream starts on a pointer boundary and pads them to their size, so that
-   PyUnicode_FromKindAndData() can read them in place).
+   An xdata is a header, the references to raw data of registered types
+   that the data names, then the "stream": a sequence of values, each one
+   tag byte followed by a layout that depends on the tag.  Numbers are
+   copied in native byte order with memcpy(): the stream never leaves the
+   process, and values in it are not aligned, except the characters of a
+   str, whose kind is 2 or 4 (the stream starts on a pointer boundary and
+   pads them to their size, so that PyUnicode_FromKindAndData() can read
+   them in place).
 */
+
+/* A reference to the raw data of an object of a registered type.  kind
+   is a static: it outlives every interpreter. */
+typedef struct {
+    const xdata_kind *kind;
+    void *raw;
+} xdata_ref;
 
 struct xdata {
     size_t size;                /* bytes in the stream */
-    Py_ssize_t nqueues;         /* length of queues[] */
-    xqueue *queues[];           /* one reference each; the stream follows */
+    Py_ssize_t nrefs;           /* length of refs[] */
+    xdata_ref refs[];           /* one reference each; the stream follows */
 };
 
-#define XDATA_STREAM(data) ((char *)&(data)->queues[(data)->nqueues])
+#define XDATA_STREAM(data) ((char *)&(data)->refs[(data)->nrefs])
 
 enum {
     TAG_NONE = 'N',
@@ -41,7 +48,7 @@ enum {
                                    padding to kind; length * kind bytes */
     TAG_BYTES = 'b',            /* Py_ssize_t n; n bytes */
     TAG_TUPLE = 't',            /* Py_ssize_t n; n values */
-    TAG_QUEUE = 'q',            /* Py_ssize_t index in queues[] */
+    TAG_REF = 'r',              /* Py_ssize_t index in refs[] */
     TAG_PICKLE = 'p',           /* unsigned char with_pids; Py_ssize_t n;
                                    n bytes of pickle */
     TAG_FUNCTION = 'c',         /* Py_ssize_t n; n bytes of marshal'd code;
@@ -49,20 +56,172 @@ enum {
                                    defaults, kwdefaults */
 };
 
-/* In a pickle, a Queue handle is the persistent id index (an int): the
-   handle for xdata.queues[index].  A function of __main__ (with
-   XDATA_FUNCTIONS) is the persistent id (code, name, qualname, defaults,
-   kwdefaults), code being the marshal'd code object: the same record as a
-   TAG_FUNCTION value, pickled. */
+/* In a pickle, an object of a registered type is the persistent id index
+   (an int): the object for xdata.refs[index].  A function of __main__
+   (with XDATA_FUNCTIONS) is the persistent id (code, name, qualname,
+   defaults, kwdefaults), code being the marshal'd code object: the same
+   record as a TAG_FUNCTION value, pickled. */
 #define FUNCTION_RECORD_SIZE 5
-
-#define ENCODER_CAPSULE "_interpreters.encoder"
-#define DECODER_CAPSULE "_interpreters.decoder"
 
 static void
 set_corrupted(void)
 {
     PyErr_SetString(PyExc_SystemError, "corrupted cross-interpreter data");
+}
+
+
+/* ------------------------------------------------------------------------
+   Our part of the module state
+*/
+
+/* Registered types per copy of the module: Queue, and a few to come. */
+#define MAX_REGISTERED_TYPES 8
+
+struct xdata_state {
+    /* The registry: exact types (strong references) and their hooks */
+    struct {
+        PyTypeObject *type;
+        const xdata_kind *kind;
+    } registered[MAX_REGISTERED_TYPES];
+    int nregistered;
+
+    /* Taken from _pickle and _io when the module is executed */
+    PyObject *Pickler;
+    PyObject *Unpickler;
+    PyObject *loads;
+    PyObject *BytesIO;
+
+    PyTypeObject *SessionType;
+    /* An idle pickler of ours and its session, kept for the next
+       encoding; NULL while one uses them */
+    PyObject *pickler;
+    PyObject *session;
+
+    /* Interned attribute names */
+    PyObject *str_dump;
+    PyObject *str_load;
+    PyObject *str_memo;
+    PyObject *str_persistent_id;
+    PyObject *str_persistent_load;
+};
+
+/* Return st, or NULL with an exception set: if st is NULL (looking it
+   up failed, and said why), or if its module was cleared (its
+   interpreter is going away, and a destructor runs late). */
+static interpreters_state *
+check_state(interpreters_state *st)
+{
+    if (st != NULL && st->xdata == NULL) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "the _interpreters module was cleared");
+        return NULL;
+    }
+    return st;
+}
+
+/* Return the state of the module in the current interpreter, and a new
+   reference that keeps the module alive in *keep: sys.modules keeps it
+   alive only until code that encoding or decoding runs removes it. */
+static interpreters_state *
+current_state(PyObject **keep)
+{
+    interpreters_state *st = check_state(interpreters_current_state());
+    if (st != NULL) {
+        /* Our heap types refer to the module. */
+        *keep = Py_NewRef(st->xdata->SessionType);
+    }
+    return st;
+}
+
+static const xdata_kind *
+registry_find_in(struct xdata_state *xs, PyTypeObject *type)
+{
+    for (int i = 0; i < xs->nregistered; i++) {
+        if (xs->registered[i].type == type) {
+            return xs->registered[i].kind;
+        }
+    }
+    return NULL;
+}
+
+/* Return the hooks of type if it is registered, else NULL.  A type
+   registered by another copy of the module in the same interpreter (once
+   the module was imported again) counts too: its objects are as good. */
+static const xdata_kind *
+registry_find(struct xdata_state *xs, PyTypeObject *type)
+{
+    const xdata_kind *kind = registry_find_in(xs, type);
+    if (kind != NULL || !PyType_HasFeature(type, Py_TPFLAGS_HEAPTYPE)) {
+        return kind;
+    }
+    /* The type keeps its module alive. */
+    PyObject *module = ((PyHeapTypeObject *)type)->ht_module;
+    if (module == NULL || !PyModule_Check(module)
+        || PyModule_GetDef(module) != &interpreters_moduledef)
+    {
+        return NULL;
+    }
+    struct xdata_state *other = interpreters_get_state(module)->xdata;
+    if (other == NULL || other == xs) {
+        return NULL;
+    }
+    return registry_find_in(other, type);
+}
+
+int
+xdata_register_type(interpreters_state *st, PyTypeObject *type,
+                    const xdata_kind *kind)
+{
+    struct xdata_state *xs = st->xdata;
+    if (registry_find_in(xs, type) != NULL) {
+        PyErr_Format(PyExc_RuntimeError, "type %s is registered already",
+                     type->tp_name);
+        return -1;
+    }
+    if (xs->nregistered == MAX_REGISTERED_TYPES) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "too many cross-interpreter types");
+        return -1;
+    }
+    xs->registered[xs->nregistered].type = (PyTypeObject *)Py_NewRef(type);
+    xs->registered[xs->nregistered].kind = kind;
+    xs->nregistered++;
+    return 0;
+}
+
+PyObject *
+xdata_raise_not_shareable(interpreters_state *st, const char *format, ...)
+{
+    PyObject *type, *cause, *tb;
+    PyErr_Fetch(&type, &cause, &tb);
+    if (type != NULL) {
+        PyErr_NormalizeException(&type, &cause, &tb);
+        if (tb != NULL) {
+            PyException_SetTraceback(cause, tb);
+        }
+        Py_DECREF(type);
+        Py_XDECREF(tb);
+    }
+
+    va_list vargs;
+    va_start(vargs, format);
+    PyObject *msg = PyUnicode_FromFormatV(format, vargs);
+    va_end(vargs);
+    if (msg == NULL) {
+        Py_XDECREF(cause);
+        return NULL;
+    }
+    PyErr_SetObject(st->NotShareableError, msg);
+    Py_DECREF(msg);
+    if (cause != NULL) {
+        PyObject *exc, *val, *exc_tb;
+        PyErr_Fetch(&exc, &val, &exc_tb);
+        PyErr_NormalizeException(&exc, &val, &exc_tb);
+        PyException_SetContext(val, Py_NewRef(cause));
+        PyException_SetCause(val, cause);
+        PyErr_Restore(exc, val, exc_tb);
+    }
+    return NULL;
 }
 
 
@@ -84,11 +243,11 @@ is_main_function(PyObject *obj)
 /* Return the record of a function of __main__: a tuple (code, name,
    qualname, defaults, kwdefaults) with code marshal'd, name and qualname
    exact str, defaults and kwdefaults None if unset.  NULL with an exception
-   set on error.
+   set on error (st->NotShareableError for a closure).
    XXX The other attributes (__doc__ if it was changed, __annotations__,
    __dict__) stay behind. */
 static PyObject *
-function_record(PyObject *func)
+function_record(interpreters_state *st, PyObject *func)
 {
     PyFunctionObject *f = (PyFunctionObject *)func;
     PyObject *code = NULL, *name = NULL, *qualname = NULL, *record = NULL;
@@ -96,13 +255,10 @@ function_record(PyObject *func)
     if (f->func_closure != NULL) {
         /* The cells of a closure belong to the frames of this interpreter;
            copying them would silently split the variables in two. */
-        interpreters_state *st = interpreters_current_state();
-        if (st != NULL) {
-            PyErr_Format(st->NotShareableError,
-                         "function %R is a closure: the variables it uses "
-                         "from an enclosing function cannot cross "
-                         "interpreters", f->func_qualname);
-        }
+        PyErr_Format(st->NotShareableError,
+                     "function %R is a closure: the variables it uses "
+                     "from an enclosing function cannot cross "
+                     "interpreters", f->func_qualname);
         return NULL;
     }
     code = PyMarshal_WriteObjectToString(f->func_code, Py_MARSHAL_VERSION);
@@ -184,6 +340,283 @@ error:
 
 
 /* ------------------------------------------------------------------------
+   Pickle sessions
+
+   Objects that pickling cannot encode directly go through the C pickler
+   of _pickle, with a session of ours as its file and its persistent_id(),
+   and come back through loads() or an unpickler with the persistent_load()
+   of a session.  A session points at the encoder or decoder it serves
+   (on the C stack) only while that runs: code that runs while pickling
+   can reach the session (gc.get_objects()) and keep it, and calling it
+   later gets a ValueError, never a stale pointer.  Nor does unpickling
+   ever see the memory of an xdata: it reads a copy (bytes), so whatever
+   it keeps stays valid.
+
+   Encoding reuses one pickler and session per copy of the module, which
+   saves making them for each item.  (Not a subclass of Pickler with the
+   methods of a session: it could not add C fields to a type whose layout
+   is private to _pickle, and its bound methods would make a reference
+   cycle of every pickler.)  A nested or concurrent encoding, which finds
+   them taken, makes its own.
+*/
+
+typedef struct encoder encoder;
+typedef struct decoder decoder;
+
+typedef struct {
+    PyObject_HEAD
+    encoder *enc;               /* the encoding it serves, or NULL */
+    decoder *dec;               /* the decoding it serves, or NULL */
+    PyObject *output;           /* what the pickler wrote: NULL, bytes or
+                                   a list of bytes */
+} session;
+
+static PyObject *
+session_ended(const char *method)
+{
+    PyErr_Format(PyExc_ValueError,
+                 "%s() of an _interpreters pickling session called "
+                 "outside of the encoding or decoding it served", method);
+    return NULL;
+}
+
+static Py_ssize_t enc_add_ref(encoder *e, const xdata_kind *kind,
+                              void *raw);
+static PyObject *enc_persistent_id(encoder *e, PyObject *obj);
+static PyObject *dec_persistent_load(decoder *d, PyObject *pid);
+
+static PyObject *
+session_write(session *self, PyObject *data)
+{
+    PyObject *bytes;
+    int res;
+
+    if (self->enc == NULL) {
+        return session_ended("write");
+    }
+    /* The pickler passes the large buffers it pickles as they are: copy
+       them now, they may not live. */
+    bytes = PyBytes_CheckExact(data) ? Py_NewRef(data)
+                                     : PyBytes_FromObject(data);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(bytes);
+    if (self->output == NULL) {
+        /* Usually the only write: the whole pickle, as one bytes object */
+        self->output = bytes;
+        return PyLong_FromSsize_t(size);
+    }
+    if (PyBytes_CheckExact(self->output)) {
+        PyObject *chunks = PyList_New(1);
+        if (chunks == NULL) {
+            Py_DECREF(bytes);
+            return NULL;
+        }
+        PyList_SET_ITEM(chunks, 0, self->output);
+        self->output = chunks;
+    }
+    res = PyList_Append(self->output, bytes);
+    Py_DECREF(bytes);
+    if (res < 0) {
+        return NULL;
+    }
+    return PyLong_FromSsize_t(size);
+}
+
+static PyObject *
+session_persistent_id(session *self, PyObject *obj)
+{
+    if (self->enc == NULL) {
+        return session_ended("persistent_id");
+    }
+    return enc_persistent_id(self->enc, obj);
+}
+
+static PyObject *
+session_persistent_load(session *self, PyObject *pid)
+{
+    if (self->dec == NULL) {
+        return session_ended("persistent_load");
+    }
+    return dec_persistent_load(self->dec, pid);
+}
+
+/* Return what the pickler wrote, as one bytes object, and forget it. */
+static PyObject *
+session_take_output(session *self)
+{
+    PyObject *output = self->output;
+    self->output = NULL;
+    if (output == NULL) {
+        PyErr_SetString(PyExc_SystemError, "the pickler wrote nothing");
+        return NULL;
+    }
+    if (PyBytes_CheckExact(output)) {
+        return output;
+    }
+    PyObject *empty = PyBytes_FromStringAndSize(NULL, 0);
+    if (empty == NULL) {
+        Py_DECREF(output);
+        return NULL;
+    }
+    PyObject *joined = _PyBytes_Join(empty, output);
+    Py_DECREF(empty);
+    Py_DECREF(output);
+    return joined;
+}
+
+static int
+session_traverse(session *self, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(self));
+    Py_VISIT(self->output);
+    return 0;
+}
+
+static int
+session_clear(session *self)
+{
+    Py_CLEAR(self->output);
+    return 0;
+}
+
+static void
+session_dealloc(session *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    PyObject_GC_UnTrack(self);
+    (void)session_clear(self);
+    type->tp_free((PyObject *)self);
+    Py_DECREF(type);
+}
+
+static PyMethodDef session_methods[] = {
+    {"write", (PyCFunction)session_write, METH_O, NULL},
+    {"persistent_id", (PyCFunction)session_persistent_id, METH_O, NULL},
+    {"persistent_load", (PyCFunction)session_persistent_load, METH_O,
+     NULL},
+    {NULL, NULL},
+};
+
+static PyType_Slot session_slots[] = {
+    {Py_tp_dealloc, session_dealloc},
+    {Py_tp_traverse, session_traverse},
+    {Py_tp_clear, session_clear},
+    {Py_tp_methods, session_methods},
+    {0, NULL},
+};
+
+static PyType_Spec session_spec = {
+    .name = "_interpreters.PickleSession",
+    .basicsize = sizeof(session),
+    .flags = (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE
+              | Py_TPFLAGS_DISALLOW_INSTANTIATION | Py_TPFLAGS_HAVE_GC),
+    .slots = session_slots,
+};
+
+static session *
+session_new(struct xdata_state *xs)
+{
+    session *self = PyObject_GC_New(session, xs->SessionType);
+    if (self == NULL) {
+        return NULL;
+    }
+    self->enc = NULL;
+    self->dec = NULL;
+    self->output = NULL;
+    PyObject_GC_Track(self);
+    return self;
+}
+
+/* Make a pickler (protocol 5) that writes to a new session and asks it
+   for persistent ids.  Return 0, or -1 with an exception set. */
+static int
+pickler_new(struct xdata_state *xs, PyObject **pickler, session **sess)
+{
+    PyObject *persistent_id = NULL;
+
+    *pickler = NULL;
+    *sess = session_new(xs);
+    if (*sess == NULL) {
+        return -1;
+    }
+    *pickler = PyObject_CallFunction(xs->Pickler, "Oi", *sess, -1);
+    if (*pickler == NULL) {
+        goto error;
+    }
+    persistent_id = PyObject_GetAttr((PyObject *)*sess,
+                                     xs->str_persistent_id);
+    if (persistent_id == NULL) {
+        goto error;
+    }
+    if (PyObject_SetAttr(*pickler, xs->str_persistent_id,
+                         persistent_id) < 0)
+    {
+        goto error;
+    }
+    Py_DECREF(persistent_id);
+    return 0;
+
+error:
+    Py_XDECREF(persistent_id);
+    Py_CLEAR(*pickler);
+    Py_CLEAR(*sess);
+    return -1;
+}
+
+/* Take the idle pickler and session of xs, or make new ones if they are
+   in use. */
+static int
+pickler_take(struct xdata_state *xs, PyObject **pickler, session **sess)
+{
+    if (xs->pickler == NULL) {
+        return pickler_new(xs, pickler, sess);
+    }
+    *pickler = xs->pickler;
+    *sess = (session *)xs->session;
+    xs->pickler = NULL;
+    xs->session = NULL;
+    return 0;
+}
+
+/* Done with pickler and its session after a dump.  Keep them for the
+   next encoding if the dump succeeded (a pickler that failed halfway may
+   be left in any state), none are kept yet and the memo can be emptied
+   (it holds the objects pickled, and would turn them into references in
+   the next pickle); else drop them.  Never fails: an exception set stays
+   as it is. */
+static void
+pickler_give_back(struct xdata_state *xs, PyObject *pickler, session *sess,
+                  int dumped)
+{
+    PyObject *type, *value, *tb;
+    int reusable = 0;
+
+    PyErr_Fetch(&type, &value, &tb);
+    Py_CLEAR(sess->output);
+    if (dumped && xs->pickler == NULL) {
+        /* A new memo: emptying the old one would keep its size. */
+        PyObject *memo = PyDict_New();
+        if (memo != NULL) {
+            reusable = (PyObject_SetAttr(pickler, xs->str_memo, memo) == 0);
+            Py_DECREF(memo);
+        }
+        PyErr_Clear();
+    }
+    if (reusable) {
+        xs->pickler = pickler;
+        xs->session = (PyObject *)sess;
+    }
+    else {
+        Py_DECREF(pickler);
+        Py_DECREF(sess);
+    }
+    PyErr_Restore(type, value, tb);
+}
+
+
+/* ------------------------------------------------------------------------
    Encoding
 
    Encoding makes two passes over the object.  The first one measures the
@@ -193,27 +626,51 @@ error:
    object.  Shareable objects cannot change in between, but pickling runs
    arbitrary code: whatever it makes, and whatever it could change, the
    first pass makes or reads once, keeps in blobs and the second pass
-   replays.
+   replays.  The first pass also collects the references of the data, in
+   the order it meets them; the second pass meets the same ones in the
+   same order, and only counts them.
 */
 
 /* Values at the top level: the object, or the defaults and kwdefaults of a
    function. */
 #define ENCODER_MAX_ITEMS 2
 
-typedef struct {
+struct encoder {
+    interpreters_state *st;     /* see enc_state() */
+    PyObject *keep;             /* keeps the module of st alive if the
+                                   caller does not */
     int flags;
     char *out;              /* where to write the stream; NULL in pass 1 */
     size_t size;            /* bytes measured or written so far */
     size_t capacity;        /* bytes available */
     int overflow;           /* the stream exceeds capacity */
-    PyObject *queues;       /* list of the Queue handles named, or NULL */
+    xdata_ref *refs;        /* pass 1 took a reference on each */
+    Py_ssize_t nrefs;
+    Py_ssize_t refs_capacity;
+    Py_ssize_t next_ref;    /* pass 2: index of the next one met */
     PyObject *blobs;        /* list of what pass 1 kept for pass 2 */
     Py_ssize_t nblobs;      /* blobs already replayed by pass 2 */
     int function;           /* pass 1 encoded a TAG_FUNCTION */
-    char pickled[ENCODER_MAX_ITEMS];    /* pass 1 pickled that item */
+    struct {
+        char pickled;       /* pass 1 pickled the item */
+        char with_pids;     /* its pickle has persistent ids */
+        Py_ssize_t refs_end;    /* nrefs once pass 1 encoded it */
+    } items[ENCODER_MAX_ITEMS];
     int nitems;
     int with_pids;          /* the pickle being made has persistent ids */
-} encoder;
+};
+
+/* Return the module state of the encoder, looking it up the first time,
+   or NULL with an exception set. */
+static interpreters_state *
+enc_state(encoder *e)
+{
+    if (e->st == NULL) {
+        e->st = current_state(&e->keep);
+        return e->st;
+    }
+    return check_state(e->st);
+}
 
 /* Add n bytes from src (or, if src is NULL, uninitialized bytes) to the
    stream.  Return where they are, or NULL in pass 1 or on overflow. */
@@ -279,21 +736,35 @@ enc_replay(encoder *e)
     return PyList_GET_ITEM(e->blobs, e->nblobs++);
 }
 
-/* Add a Queue handle to the queues named by the data; return its index
-   or -1 with an exception set. */
+/* Take a reference on raw and add it to the references of the data
+   (pass 1); return its index or -1 with an exception set. */
 static Py_ssize_t
-enc_add_queue(encoder *e, PyObject *handle)
+enc_add_ref(encoder *e, const xdata_kind *kind, void *raw)
 {
-    if (e->queues == NULL) {
-        e->queues = PyList_New(0);
-        if (e->queues == NULL) {
+    if (e->nrefs == e->refs_capacity) {
+        Py_ssize_t capacity = e->refs_capacity ? e->refs_capacity * 2 : 8;
+        xdata_ref *refs = PyMem_Resize(e->refs, xdata_ref, capacity);
+        if (refs == NULL) {
+            PyErr_NoMemory();
             return -1;
         }
+        e->refs = refs;
+        e->refs_capacity = capacity;
     }
-    if (PyList_Append(e->queues, handle) < 0) {
-        return -1;
+    kind->incref(raw);
+    e->refs[e->nrefs].kind = kind;
+    e->refs[e->nrefs].raw = raw;
+    return e->nrefs++;
+}
+
+/* Drop the references from index n on (pass 1). */
+static void
+enc_drop_refs(encoder *e, Py_ssize_t n)
+{
+    while (e->nrefs > n) {
+        e->nrefs--;
+        e->refs[e->nrefs].kind->decref(e->refs[e->nrefs].raw);
     }
-    return PyList_GET_SIZE(e->queues) - 1;
 }
 
 static int enc_direct(encoder *e, PyObject *obj);
@@ -377,32 +848,26 @@ enc_tuple(encoder *e, PyObject *obj)
 }
 
 static int
-enc_queue(encoder *e, PyObject *handle)
+enc_ref(encoder *e, const xdata_kind *kind, PyObject *obj)
 {
-    Py_ssize_t index = -1;
+    void *raw = kind->share(obj);
+    Py_ssize_t index;
 
     if (e->out == NULL) {
-        index = enc_add_queue(e, handle);
+        index = enc_add_ref(e, kind, raw);
         if (index < 0) {
             return -1;
         }
     }
     else {
-        /* Pass 1 added it: find it again.  There are few queues. */
-        Py_ssize_t n = e->queues ? PyList_GET_SIZE(e->queues) : 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            if (PyList_GET_ITEM(e->queues, i) == handle) {
-                index = i;
-                break;
-            }
-        }
-        if (index < 0) {
+        index = e->next_ref++;
+        if (index >= e->nrefs || e->refs[index].raw != raw) {
             PyErr_SetString(PyExc_SystemError,
                             "object changed while it was encoded");
             return -1;
         }
     }
-    enc_tag(e, TAG_QUEUE);
+    enc_tag(e, TAG_REF);
     enc_ssize(e, index);
     return 0;
 }
@@ -444,23 +909,25 @@ enc_direct(encoder *e, PyObject *obj)
     if (type == &PyTuple_Type) {
         return enc_tuple(e, obj);
     }
-    if (queue_handle_xqueue(obj) != NULL) {
-        return enc_queue(e, obj);
+    interpreters_state *st = enc_state(e);
+    if (st == NULL) {
+        return -1;
+    }
+    const xdata_kind *kind = registry_find(st->xdata, type);
+    if (kind != NULL) {
+        return enc_ref(e, kind, obj);
     }
     return 1;
 }
 
-/* The persistent_id() of our picklers: self is a capsule of the encoder.
-   Return the persistent id of obj, or None to pickle it as usual. */
+/* The persistent_id() of our picklers, through their session: return the
+   persistent id of obj, or None to pickle it as usual. */
 static PyObject *
-enc_persistent_id(PyObject *self, PyObject *obj)
+enc_persistent_id(encoder *e, PyObject *obj)
 {
-    encoder *e = PyCapsule_GetPointer(self, ENCODER_CAPSULE);
-    if (e == NULL) {
-        return NULL;
-    }
-    if (queue_handle_xqueue(obj) != NULL) {
-        Py_ssize_t index = enc_add_queue(e, obj);
+    const xdata_kind *kind = registry_find(e->st->xdata, Py_TYPE(obj));
+    if (kind != NULL) {
+        Py_ssize_t index = enc_add_ref(e, kind, kind->share(obj));
         if (index < 0) {
             return NULL;
         }
@@ -469,140 +936,81 @@ enc_persistent_id(PyObject *self, PyObject *obj)
     }
     if ((e->flags & XDATA_FUNCTIONS) && is_main_function(obj)) {
         e->with_pids = 1;
-        return function_record(obj);
+        return function_record(e->st, obj);
     }
     Py_RETURN_NONE;
 }
 
-static PyMethodDef enc_persistent_id_def = {
-    "persistent_id", enc_persistent_id, METH_O, NULL
-};
-
-/* Replace the current exception, which pickling obj raised, with a
+/* Pickling obj failed: replace the current exception with a
    NotShareableError caused by it.  Leave alone a NotShareableError (a
    closure inside obj), and exceptions that say nothing about obj:
    KeyboardInterrupt and other non-Exceptions, MemoryError. */
 static void
-raise_not_shareable(PyObject *obj)
+enc_pickling_failed(encoder *e, PyObject *obj)
 {
-    PyObject *type, *value, *tb;
-    interpreters_state *st;
-
     if (!PyErr_ExceptionMatches(PyExc_Exception)
-        || PyErr_ExceptionMatches(PyExc_MemoryError))
+        || PyErr_ExceptionMatches(PyExc_MemoryError)
+        || PyErr_ExceptionMatches(e->st->NotShareableError))
     {
         return;
     }
-    PyErr_Fetch(&type, &value, &tb);
-    st = interpreters_current_state();
-    if (st == NULL) {
-        Py_XDECREF(type);
-        Py_XDECREF(value);
-        Py_XDECREF(tb);
-        return;
-    }
-    PyErr_Restore(type, value, tb);
-    if (PyErr_ExceptionMatches(st->NotShareableError)) {
-        return;
-    }
-    _PyErr_FormatFromCause(st->NotShareableError,
-                           "'%.200s' object is not shareable: "
-                           "it cannot be pickled", Py_TYPE(obj)->tp_name);
+    (void)xdata_raise_not_shareable(
+        e->st, "'%.200s' object is not shareable: it cannot be pickled",
+        Py_TYPE(obj)->tp_name);
 }
 
-/* Pickle obj (pass 1), Queue handles and, with XDATA_FUNCTIONS, functions
-   of __main__ as persistent ids.  Return a new bytes object, or NULL with
-   an exception set. */
+/* Pickle obj (pass 1), objects of registered types and, with
+   XDATA_FUNCTIONS, functions of __main__ as persistent ids.  Return a new
+   bytes object, or NULL with an exception set. */
 static PyObject *
 enc_pickle(encoder *e, PyObject *obj)
 {
-    PyObject *pickle, *io = NULL, *file = NULL, *pickler = NULL;
-    PyObject *capsule = NULL, *persistent_id = NULL, *res, *pickled = NULL;
+    interpreters_state *st = enc_state(e);
+    PyObject *pickler, *res, *pickled = NULL;
+    session *sess;
 
-    pickle = PyImport_ImportModule("pickle");
-    if (pickle == NULL) {
+    if (st == NULL || pickler_take(st->xdata, &pickler, &sess) < 0) {
         return NULL;
     }
-    io = PyImport_ImportModule("io");
-    if (io == NULL) {
-        goto done;
-    }
-    file = PyObject_CallMethod(io, "BytesIO", NULL);
-    if (file == NULL) {
-        goto done;
-    }
-    pickler = PyObject_CallMethod(pickle, "Pickler", "Oi", file, -1);
-    if (pickler == NULL) {
-        goto done;
-    }
-    /* The pickler lives no longer than this call, nor does the capsule
-       of the encoder on our stack (nothing else can reach them). */
-    capsule = PyCapsule_New(e, ENCODER_CAPSULE, NULL);
-    if (capsule == NULL) {
-        goto done;
-    }
-    persistent_id = PyCFunction_New(&enc_persistent_id_def, capsule);
-    if (persistent_id == NULL) {
-        goto done;
-    }
-    if (PyObject_SetAttrString(pickler, "persistent_id", persistent_id) < 0)
-    {
-        goto done;
-    }
+    Py_CLEAR(sess->output);
     e->with_pids = 0;
-    res = PyObject_CallMethod(pickler, "dump", "(O)", obj);
-    if (res == NULL) {
-        raise_not_shareable(obj);
-        goto done;
+    sess->enc = e;
+    res = PyObject_CallMethodOneArg(pickler, st->xdata->str_dump, obj);
+    sess->enc = NULL;
+    int dumped = (res != NULL);
+    if (dumped) {
+        Py_DECREF(res);
+        pickled = session_take_output(sess);
     }
-    Py_DECREF(res);
-    pickled = PyObject_CallMethod(file, "getvalue", NULL);
-
-done:
-    Py_DECREF(pickle);
-    Py_XDECREF(io);
-    Py_XDECREF(file);
-    Py_XDECREF(pickler);
-    Py_XDECREF(capsule);
-    Py_XDECREF(persistent_id);
+    else {
+        enc_pickling_failed(e, obj);
+    }
+    pickler_give_back(st->xdata, pickler, sess, dumped);
     return pickled;
 }
 
 static int
-enc_pickled(encoder *e, PyObject *obj)
+enc_pickled(encoder *e, int item, PyObject *obj)
 {
-    PyObject *pickled, *with_pids;
-    unsigned char flag;
+    PyObject *pickled;
+    unsigned char with_pids;
 
     if (e->out == NULL) {
-        if (enc_keep(e, enc_pickle(e, obj)) < 0
-            || enc_keep(e, PyBool_FromLong(e->with_pids)) < 0)
-        {
+        if (enc_keep(e, enc_pickle(e, obj)) < 0) {
             return -1;
         }
-        Py_ssize_t n = PyList_GET_SIZE(e->blobs);
-        pickled = PyList_GET_ITEM(e->blobs, n - 2);
-        with_pids = PyList_GET_ITEM(e->blobs, n - 1);
+        pickled = PyList_GET_ITEM(e->blobs, PyList_GET_SIZE(e->blobs) - 1);
+        e->items[item].with_pids = (char)e->with_pids;
     }
     else {
         pickled = enc_replay(e);
         if (pickled == NULL) {
             return -1;
         }
-        with_pids = enc_replay(e);
-        if (with_pids == NULL) {
-            return -1;
-        }
     }
-    if (!PyBytes_Check(pickled)) {
-        PyErr_Format(PyExc_TypeError,
-                     "pickler returned %.200s, not bytes",
-                     Py_TYPE(pickled)->tp_name);
-        return -1;
-    }
-    flag = (with_pids == Py_True);
+    with_pids = (unsigned char)e->items[item].with_pids;
     enc_tag(e, TAG_PICKLE);
-    enc_raw(e, &flag, 1);
+    enc_raw(e, &with_pids, 1);
     enc_ssize(e, PyBytes_GET_SIZE(pickled));
     enc_raw(e, PyBytes_AS_STRING(pickled), PyBytes_GET_SIZE(pickled));
     return 0;
@@ -613,15 +1021,17 @@ enc_pickled(encoder *e, PyObject *obj)
 static int
 enc_item(encoder *e, PyObject *obj)
 {
-    int pickled;
+    int item = e->nitems;
+    int pickled, res;
 
-    if (e->nitems >= ENCODER_MAX_ITEMS) {
+    if (item >= ENCODER_MAX_ITEMS) {
         PyErr_SetString(PyExc_SystemError, "too many items to encode");
         return -1;
     }
+    e->nitems++;
     if (e->out == NULL) {
         size_t size = e->size;
-        Py_ssize_t nqueues = e->queues ? PyList_GET_SIZE(e->queues) : 0;
+        Py_ssize_t nrefs = e->nrefs;
 
         pickled = enc_direct(e, obj);
         if (pickled < 0) {
@@ -630,27 +1040,28 @@ enc_item(encoder *e, PyObject *obj)
         if (pickled) {
             /* Undo the part of obj that was encoded. */
             e->size = size;
-            if (e->queues != NULL
-                && PyList_SetSlice(e->queues, nqueues,
-                                   PyList_GET_SIZE(e->queues), NULL) < 0)
-            {
-                return -1;
-            }
+            enc_drop_refs(e, nrefs);
         }
-        e->pickled[e->nitems++] = (char)pickled;
+        e->items[item].pickled = (char)pickled;
+        res = pickled ? enc_pickled(e, item, obj) : 0;
+        e->items[item].refs_end = e->nrefs;
+        return res;
+    }
+    pickled = e->items[item].pickled;
+    if (pickled) {
+        res = enc_pickled(e, item, obj);
     }
     else {
-        pickled = e->pickled[e->nitems++];
-        if (!pickled) {
-            int res = enc_direct(e, obj);
-            if (res > 0) {
-                PyErr_SetString(PyExc_SystemError,
-                                "object changed while it was encoded");
-            }
-            return res ? -1 : 0;
+        res = enc_direct(e, obj);
+        if (res > 0) {
+            PyErr_SetString(PyExc_SystemError,
+                            "object changed while it was encoded");
+            res = -1;
         }
     }
-    return pickled ? enc_pickled(e, obj) : 0;
+    /* Skip the references that the pickle names. */
+    e->next_ref = e->items[item].refs_end;
+    return res;
 }
 
 static int
@@ -659,7 +1070,8 @@ enc_function(encoder *e, PyObject *func)
     PyObject *record;
 
     if (e->out == NULL) {
-        if (enc_keep(e, function_record(func)) < 0) {
+        interpreters_state *st = enc_state(e);
+        if (st == NULL || enc_keep(e, function_record(st, func)) < 0) {
             return -1;
         }
         record = PyList_GET_ITEM(e->blobs, PyList_GET_SIZE(e->blobs) - 1);
@@ -700,21 +1112,21 @@ enc_top(encoder *e, PyObject *obj)
 }
 
 xdata *
-xdata_encode(PyObject *obj, int flags)
+xdata_encode(interpreters_state *st, PyObject *obj, int flags)
 {
     encoder e = {
+        .st = st,
         .flags = flags,
         .capacity = PY_SSIZE_T_MAX,
     };
     xdata *data = NULL;
-    Py_ssize_t nqueues;
     size_t header;
+    int refs_given = 0;
 
     if (enc_top(&e, obj) < 0) {
         goto done;
     }
-    nqueues = e.queues ? PyList_GET_SIZE(e.queues) : 0;
-    header = offsetof(xdata, queues) + (size_t)nqueues * sizeof(xqueue *);
+    header = offsetof(xdata, refs) + (size_t)e.nrefs * sizeof(xdata_ref);
     if (e.overflow || e.size > (size_t)PY_SSIZE_T_MAX - header) {
         PyErr_NoMemory();
         goto done;
@@ -724,21 +1136,23 @@ xdata_encode(PyObject *obj, int flags)
         PyErr_NoMemory();
         goto done;
     }
+    /* The data takes over the references (pass 2 still reads them). */
     data->size = e.size;
-    data->nqueues = nqueues;
-    for (Py_ssize_t i = 0; i < nqueues; i++) {
-        /* The handles keep their queues alive until then. */
-        xqueue *q = queue_handle_xqueue(PyList_GET_ITEM(e.queues, i));
-        xqueue_incref(q);
-        data->queues[i] = q;
+    data->nrefs = e.nrefs;
+    if (e.nrefs > 0) {
+        memcpy(data->refs, e.refs, e.nrefs * sizeof(xdata_ref));
     }
+    refs_given = 1;
 
     e.out = XDATA_STREAM(data);
     e.capacity = e.size;
     e.size = 0;
     e.nblobs = 0;
     e.nitems = 0;
-    if (enc_top(&e, obj) < 0 || e.overflow || e.size != data->size) {
+    e.next_ref = 0;
+    if (enc_top(&e, obj) < 0 || e.overflow || e.size != data->size
+        || e.next_ref != data->nrefs)
+    {
         if (!PyErr_Occurred()) {
             PyErr_SetString(PyExc_SystemError,
                             "object changed while it was encoded");
@@ -748,8 +1162,12 @@ xdata_encode(PyObject *obj, int flags)
     }
 
 done:
-    Py_XDECREF(e.queues);
+    if (!refs_given) {
+        enc_drop_refs(&e, 0);
+    }
+    PyMem_Free(e.refs);
     Py_XDECREF(e.blobs);
+    Py_XDECREF(e.keep);
     return data;
 }
 
@@ -757,7 +1175,7 @@ xdata *
 xdata_encode_exception(PyObject *exc)
 {
     /* An exception is never shareable: this pickles it. */
-    return xdata_encode(exc, 0);
+    return xdata_encode(NULL, exc, 0);
 }
 
 void
@@ -766,8 +1184,8 @@ xdata_free(xdata *data)
     if (data == NULL) {
         return;
     }
-    for (Py_ssize_t i = 0; i < data->nqueues; i++) {
-        xqueue_decref(data->queues[i]);
+    for (Py_ssize_t i = 0; i < data->nrefs; i++) {
+        data->refs[i].kind->decref(data->refs[i].raw);
     }
     PyMem_RawFree(data);
 }
@@ -780,12 +1198,27 @@ xdata_free(xdata *data)
    only keep a bug from reading out of bounds.
 */
 
-typedef struct {
+struct decoder {
+    interpreters_state *st;     /* see dec_state() */
+    PyObject *keep;             /* keeps the module of st alive if the
+                                   caller does not */
     const xdata *data;
     const char *start;
     const char *pos;
     const char *end;
-} decoder;
+};
+
+/* Return the module state of the decoder, looking it up the first time,
+   or NULL with an exception set. */
+static interpreters_state *
+dec_state(decoder *d)
+{
+    if (d->st == NULL) {
+        d->st = current_state(&d->keep);
+        return d->st;
+    }
+    return check_state(d->st);
+}
 
 /* Return n bytes of the stream, in place, or NULL with an exception set. */
 static const char *
@@ -875,30 +1308,30 @@ dec_tuple(decoder *d)
 }
 
 static PyObject *
-dec_queue(const xdata *data, Py_ssize_t index)
+dec_ref(decoder *d, Py_ssize_t index)
 {
-    if (index < 0 || index >= data->nqueues) {
+    if (index < 0 || index >= d->data->nrefs) {
         set_corrupted();
         return NULL;
     }
-    return queue_handle_new(data->queues[index]);
-}
-
-/* The persistent_load() of our unpicklers: self is a capsule of the
-   xdata. */
-static PyObject *
-dec_persistent_load(PyObject *self, PyObject *pid)
-{
-    const xdata *data = PyCapsule_GetPointer(self, DECODER_CAPSULE);
-    if (data == NULL) {
+    interpreters_state *st = dec_state(d);
+    if (st == NULL) {
         return NULL;
     }
+    const xdata_ref *ref = &d->data->refs[index];
+    return ref->kind->new_object(st, ref->raw);
+}
+
+/* The persistent_load() of our unpicklers, through their session. */
+static PyObject *
+dec_persistent_load(decoder *d, PyObject *pid)
+{
     if (PyLong_CheckExact(pid)) {
         Py_ssize_t index = PyLong_AsSsize_t(pid);
         if (index == -1 && PyErr_Occurred()) {
             return NULL;
         }
-        return dec_queue(data, index);
+        return dec_ref(d, index);
     }
     if (PyTuple_CheckExact(pid)
         && PyTuple_GET_SIZE(pid) == FUNCTION_RECORD_SIZE
@@ -916,93 +1349,62 @@ dec_persistent_load(PyObject *self, PyObject *pid)
     return NULL;
 }
 
-static PyMethodDef dec_persistent_load_def = {
-    "persistent_load", dec_persistent_load, METH_O, NULL
-};
-
-/* Unpickle a pickle without persistent ids. */
+/* Unpickle the n bytes at p, with persistent ids or without. */
 static PyObject *
-dec_unpickle(const char *p, Py_ssize_t n)
+dec_unpickle(decoder *d, int with_pids, const char *p, Py_ssize_t n)
 {
-    PyObject *pickle, *input, *obj;
+    interpreters_state *st = dec_state(d);
+    struct xdata_state *xs;
+    PyObject *bytes, *file = NULL, *unpickler = NULL;
+    PyObject *persistent_load = NULL, *obj = NULL;
+    session *sess = NULL;
 
-    /* The C unpickler reads a buffer in place, and keeps no reference to
-       it: hand it a view of the stream rather than a copy.  Any other
-       loads() could keep the view beyond the life of the data. */
-    pickle = PyImport_ImportModule("_pickle");
-    if (pickle != NULL) {
-        input = PyMemoryView_FromMemory((char *)p, n, PyBUF_READ);
-    }
-    else {
-        PyErr_Clear();
-        pickle = PyImport_ImportModule("pickle");
-        if (pickle == NULL) {
-            return NULL;
-        }
-        input = PyBytes_FromStringAndSize(p, n);
-    }
-    if (input == NULL) {
-        Py_DECREF(pickle);
+    if (st == NULL) {
         return NULL;
     }
-    obj = PyObject_CallMethod(pickle, "loads", "O", input);
-    Py_DECREF(pickle);
-    Py_DECREF(input);
-    return obj;
-}
-
-/* Unpickle a pickle with persistent ids. */
-static PyObject *
-dec_unpickle_with_pids(const xdata *data, const char *p, Py_ssize_t n)
-{
-    PyObject *pickle, *io = NULL, *bytes = NULL, *file = NULL;
-    PyObject *unpickler = NULL, *capsule = NULL, *persistent_load = NULL;
-    PyObject *obj = NULL;
-
-    pickle = PyImport_ImportModule("pickle");
-    if (pickle == NULL) {
-        return NULL;
-    }
-    io = PyImport_ImportModule("io");
-    if (io == NULL) {
-        goto done;
-    }
-    /* The unpickler needs a file.  BytesIO shares the bytes object. */
+    xs = st->xdata;
+    /* A copy: the unpickler, and the code that it runs, may keep what
+       they read beyond the life of the data. */
     bytes = PyBytes_FromStringAndSize(p, n);
     if (bytes == NULL) {
-        goto done;
+        return NULL;
     }
-    file = PyObject_CallMethod(io, "BytesIO", "O", bytes);
+    if (!with_pids) {
+        obj = PyObject_CallOneArg(xs->loads, bytes);
+        Py_DECREF(bytes);
+        return obj;
+    }
+    /* BytesIO shares the bytes object. */
+    file = PyObject_CallOneArg(xs->BytesIO, bytes);
     if (file == NULL) {
         goto done;
     }
-    unpickler = PyObject_CallMethod(pickle, "Unpickler", "O", file);
+    unpickler = PyObject_CallOneArg(xs->Unpickler, file);
     if (unpickler == NULL) {
         goto done;
     }
-    capsule = PyCapsule_New((void *)data, DECODER_CAPSULE, NULL);
-    if (capsule == NULL) {
+    sess = session_new(xs);
+    if (sess == NULL) {
         goto done;
     }
-    persistent_load = PyCFunction_New(&dec_persistent_load_def, capsule);
-    if (persistent_load == NULL) {
-        goto done;
-    }
-    if (PyObject_SetAttrString(unpickler, "persistent_load",
-                               persistent_load) < 0)
+    persistent_load = PyObject_GetAttr((PyObject *)sess,
+                                       xs->str_persistent_load);
+    if (persistent_load == NULL
+        || PyObject_SetAttr(unpickler, xs->str_persistent_load,
+                            persistent_load) < 0)
     {
         goto done;
     }
-    obj = PyObject_CallMethod(unpickler, "load", NULL);
+    sess->dec = d;
+    obj = PyObject_CallMethodNoArgs(unpickler, xs->str_load);
+    sess->dec = NULL;
 
 done:
-    Py_DECREF(pickle);
-    Py_XDECREF(io);
-    Py_XDECREF(bytes);
+    Py_DECREF(bytes);
     Py_XDECREF(file);
     Py_XDECREF(unpickler);
-    Py_XDECREF(capsule);
     Py_XDECREF(persistent_load);
+    Py_XDECREF(sess);
     return obj;
 }
 
@@ -1081,11 +1483,11 @@ dec_value(decoder *d)
         return PyBytes_FromStringAndSize(p, n);
     case TAG_TUPLE:
         return dec_tuple(d);
-    case TAG_QUEUE:
+    case TAG_REF:
         if (dec_ssize(d, &n) < 0) {
             return NULL;
         }
-        return dec_queue(d->data, n);
+        return dec_ref(d, n);
     case TAG_PICKLE: {
         unsigned char with_pids;
         if (dec_copy(d, &with_pids, 1) < 0
@@ -1093,10 +1495,7 @@ dec_value(decoder *d)
         {
             return NULL;
         }
-        if (with_pids) {
-            return dec_unpickle_with_pids(d->data, p, n);
-        }
-        return dec_unpickle(p, n);
+        return dec_unpickle(d, with_pids, p, n);
     }
     case TAG_FUNCTION:
         return dec_function(d);
@@ -1107,9 +1506,10 @@ dec_value(decoder *d)
 }
 
 PyObject *
-xdata_decode(const xdata *data)
+xdata_decode(interpreters_state *st, const xdata *data)
 {
     decoder d = {
+        .st = st,
         .data = data,
         .start = XDATA_STREAM(data),
         .pos = XDATA_STREAM(data),
@@ -1117,10 +1517,10 @@ xdata_decode(const xdata *data)
     };
     PyObject *obj = dec_value(&d);
     if (obj != NULL && d.pos != d.end) {
-        Py_DECREF(obj);
+        Py_CLEAR(obj);
         set_corrupted();
-        return NULL;
     }
+    Py_XDECREF(d.keep);
     return obj;
 }
 
@@ -1130,14 +1530,15 @@ xdata_decode(const xdata *data)
 */
 
 int
-xdata_is_shareable(PyObject *obj)
+xdata_is_shareable(interpreters_state *st, PyObject *obj)
 {
     PyTypeObject *type = Py_TYPE(obj);
     int res = 1;
 
     if (obj == Py_None || type == &PyBool_Type || type == &PyLong_Type
         || type == &PyFloat_Type || type == &PyUnicode_Type
-        || type == &PyBytes_Type || queue_handle_xqueue(obj) != NULL)
+        || type == &PyBytes_Type
+        || (st->xdata != NULL && registry_find(st->xdata, type) != NULL))
     {
         return 1;
     }
@@ -1150,8 +1551,150 @@ xdata_is_shareable(PyObject *obj)
         return 0;
     }
     for (Py_ssize_t i = 0; res && i < PyTuple_GET_SIZE(obj); i++) {
-        res = xdata_is_shareable(PyTuple_GET_ITEM(obj, i));
+        res = xdata_is_shareable(st, PyTuple_GET_ITEM(obj, i));
     }
     Py_LeaveRecursiveCall();
     return res;
+}
+
+
+/* ------------------------------------------------------------------------
+   Setting up and clearing our part of the module state
+*/
+
+/* Return the attribute name of module modname, a new reference, if it
+   is what the extension module defines: a replacement (a Python class or
+   function, after sys.modules['_pickle'] was replaced, say) would get to
+   see, and keep, what we pickle.  Static types cannot be made from Python
+   code, and a builtin function of _pickle is bound to the module that
+   defines it. */
+static PyObject *
+import_builtin(const char *modname, const char *name, const char *tp_name)
+{
+    PyObject *attr = NULL;
+    PyObject *module = PyImport_ImportModule(modname);
+    if (module == NULL) {
+        return NULL;
+    }
+    attr = PyObject_GetAttrString(module, name);
+    Py_DECREF(module);
+    if (attr == NULL) {
+        return NULL;
+    }
+    int genuine;
+    if (tp_name != NULL) {
+        genuine = (PyType_Check(attr)
+                   && !PyType_HasFeature((PyTypeObject *)attr,
+                                         Py_TPFLAGS_HEAPTYPE)
+                   && strcmp(((PyTypeObject *)attr)->tp_name, tp_name) == 0);
+    }
+    else {
+        PyObject *self = PyCFunction_Check(attr) ? PyCFunction_GET_SELF(attr)
+                                                 : NULL;
+        PyModuleDef *def = (self != NULL && PyModule_Check(self)
+                            ? PyModule_GetDef(self) : NULL);
+        genuine = (def != NULL && strcmp(def->m_name, modname) == 0);
+    }
+    if (!genuine) {
+        PyErr_Format(PyExc_ImportError, "%s.%s was replaced", modname, name);
+        Py_CLEAR(attr);
+    }
+    return attr;
+}
+
+static int
+intern(PyObject **str, const char *value)
+{
+    *str = PyUnicode_InternFromString(value);
+    return *str == NULL ? -1 : 0;
+}
+
+int
+xdata_module_exec(PyObject *module, interpreters_state *st)
+{
+    struct xdata_state *xs = PyMem_Calloc(1, sizeof(struct xdata_state));
+    if (xs == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    st->xdata = xs;
+
+    xs->Pickler = import_builtin("_pickle", "Pickler", "_pickle.Pickler");
+    if (xs->Pickler == NULL) {
+        return -1;
+    }
+    xs->Unpickler = import_builtin("_pickle", "Unpickler",
+                                   "_pickle.Unpickler");
+    if (xs->Unpickler == NULL) {
+        return -1;
+    }
+    xs->loads = import_builtin("_pickle", "loads", NULL);
+    if (xs->loads == NULL) {
+        return -1;
+    }
+    xs->BytesIO = import_builtin("_io", "BytesIO", "_io.BytesIO");
+    if (xs->BytesIO == NULL) {
+        return -1;
+    }
+
+    xs->SessionType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &session_spec, NULL);
+    if (xs->SessionType == NULL) {
+        return -1;
+    }
+    if (intern(&xs->str_dump, "dump") < 0
+        || intern(&xs->str_load, "load") < 0
+        || intern(&xs->str_memo, "memo") < 0
+        || intern(&xs->str_persistent_id, "persistent_id") < 0
+        || intern(&xs->str_persistent_load, "persistent_load") < 0)
+    {
+        return -1;
+    }
+    return 0;
+}
+
+int
+xdata_module_traverse(interpreters_state *st, visitproc visit, void *arg)
+{
+    struct xdata_state *xs = st->xdata;
+    if (xs == NULL) {
+        return 0;
+    }
+    for (int i = 0; i < xs->nregistered; i++) {
+        Py_VISIT(xs->registered[i].type);
+    }
+    Py_VISIT(xs->Pickler);
+    Py_VISIT(xs->Unpickler);
+    Py_VISIT(xs->loads);
+    Py_VISIT(xs->BytesIO);
+    Py_VISIT(xs->SessionType);
+    Py_VISIT(xs->pickler);
+    Py_VISIT(xs->session);
+    return 0;
+}
+
+void
+xdata_module_clear(interpreters_state *st)
+{
+    struct xdata_state *xs = st->xdata;
+    if (xs == NULL) {
+        return;
+    }
+    st->xdata = NULL;
+    for (int i = 0; i < xs->nregistered; i++) {
+        Py_CLEAR(xs->registered[i].type);
+    }
+    Py_CLEAR(xs->Pickler);
+    Py_CLEAR(xs->Unpickler);
+    Py_CLEAR(xs->loads);
+    Py_CLEAR(xs->BytesIO);
+    Py_CLEAR(xs->pickler);
+    Py_CLEAR(xs->session);
+    Py_CLEAR(xs->SessionType);
+    Py_CLEAR(xs->str_dump);
+    Py_CLEAR(xs->str_load);
+    Py_CLEAR(xs->str_memo);
+    Py_CLEAR(xs->str_persistent_id);
+    Py_CLEAR(xs->str_persistent_load);
+    PyMem_Free(xs);
 }

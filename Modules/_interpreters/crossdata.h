@@ -6,12 +6,36 @@
  * the interpreter that encoded it has been destroyed, and any thread can
  * free it, with or without a GIL.
  *
- * None, bool, int, float, str, bytes, Queue handles and tuples of these
- * ("shareable" objects, see xdata_is_shareable()) are encoded directly.
- * Anything else is pickled by the encoder and unpickled by the decoder.
- * Queue handles, also those found while pickling, are encoded as
- * references to their queue: the xdata keeps the queue alive until it is
- * freed.
+ * None, bool, int, float, str, bytes, tuples of these and objects of the
+ * registered types ("shareable" objects, see xdata_is_shareable()) are
+ * encoded directly.  Anything else is pickled by the encoder and
+ * unpickled by the decoder.
+ *
+ * Registered types
+ *
+ * A type whose objects stand for raw data shared by the whole runtime (a
+ * Queue handle stands for its queue) registers itself with
+ * xdata_register_type(), giving the hooks of an xdata_kind.  Its objects,
+ * also those found while pickling, are encoded as a reference to their
+ * raw data, which the xdata keeps alive until it is freed; the decoder
+ * makes a new object of the current interpreter for it.  crossdata.c
+ * knows nothing else about these types: queues.c registers the Queue
+ * type.
+ *
+ * CPython 3.11 has a registry of its own (_PyCrossInterpreterData and
+ * _PyCrossInterpreterData_RegisterClass()), which _xxsubinterpreters
+ * uses.  This one differs because the data differs.  3.11's keeps a
+ * reference to the original object, so it must be released in the
+ * interpreter that made it, which must still exist; it covers one object
+ * at a time, and its registry, shared by all interpreters, holds strong
+ * references to the registered types and has no way to unregister one.
+ * An xdata is raw memory that outlives its interpreter and is freed by
+ * any thread; its registered objects may sit anywhere inside a tuple or
+ * a pickle; and our Queue type is a heap type of each interpreter's copy
+ * of the module.  So each copy of the module keeps its own registry, in
+ * its state, of its own types (the types of another copy in the same
+ * interpreter, once the module was imported again, count too), and the
+ * hooks deal in raw data only.
  */
 
 #ifndef Py_INTERPRETERS_CROSSDATA_H
@@ -20,6 +44,40 @@
 #include "module.h"
 
 typedef struct xdata xdata;
+
+/* The hooks of a registered type: how its objects cross.  "raw" is the
+   shared raw data that an object stands for; it is reference counted,
+   and must stay valid, without a GIL, while references to it exist. */
+typedef struct {
+    /* Return the raw data of obj, an object of the registered type; it
+       stays valid while obj lives.  Never fails. */
+    void *(*share)(PyObject *obj);
+    /* Take a reference on raw.  Never fails; no GIL needed. */
+    void (*incref)(void *raw);
+    /* Drop a reference on raw.  Never fails; no GIL needed; may free
+       other xdata. */
+    void (*decref)(void *raw);
+    /* Return a new object of the current interpreter for raw, with a
+       reference to raw of its own, or NULL with an exception set.  st is
+       the state of the module in the current interpreter. */
+    PyObject *(*new_object)(interpreters_state *st, void *raw);
+} xdata_kind;
+
+/* Set up the part of st that crossdata.c uses (the registry, and the
+   pickle machinery from _pickle and _io, captured now: replacing them in
+   sys.modules later changes nothing).  Called once per copy of the
+   module, from its exec slot, before any type registers.  Return -1 with
+   an exception set on failure. */
+extern int xdata_module_exec(PyObject *module, interpreters_state *st);
+extern int xdata_module_traverse(interpreters_state *st, visitproc visit,
+                                 void *arg);
+extern void xdata_module_clear(interpreters_state *st);
+
+/* Register type, of the module whose state is st: its exact instances
+   cross with the hooks of kind, which must live as long as the process
+   (a static).  Return -1 with an exception set on failure. */
+extern int xdata_register_type(interpreters_state *st, PyTypeObject *type,
+                               const xdata_kind *kind);
 
 /* Flags for xdata_encode() */
 
@@ -34,11 +92,18 @@ typedef struct xdata xdata;
    in the decoding interpreter, whether or not the flag is set. */
 #define XDATA_FUNCTIONS 0x1
 
+/* In xdata_encode() and xdata_decode(), st is the state of the module in
+   the current interpreter, which the caller keeps alive, or NULL: then it
+   is looked up (importing the module in the current interpreter if
+   needed), and only if obj or data needs it (to pickle, or for objects
+   of registered types). */
+
 /* Encode obj.  Return a new xdata, or NULL with an exception set:
    NotShareableError (whose __cause__ says why) if obj cannot be pickled,
    MemoryError, or an exception that pickling obj raised and that is not an
    Exception (KeyboardInterrupt, ...).  Requires the GIL. */
-extern xdata *xdata_encode(PyObject *obj, int flags);
+extern xdata *xdata_encode(interpreters_state *st, PyObject *obj,
+                           int flags);
 
 /* Encode the exception exc (pickled: its type, by reference, its args and
    its __dict__; not its traceback, __cause__ or __context__).  Return NULL
@@ -53,17 +118,24 @@ extern xdata *xdata_encode_exception(PyObject *exc);
    new reference, or NULL with an exception set (for pickled data: the
    exception unpickling raised, e.g. ModuleNotFoundError).  Requires the
    GIL. */
-extern PyObject *xdata_decode(const xdata *data);
+extern PyObject *xdata_decode(interpreters_state *st, const xdata *data);
 
-/* Free data and drop its references to queues.  Never fails, does not
+/* Free data and drop its references to raw data.  Never fails, does not
    need a GIL or any interpreter; data may be NULL. */
 extern void xdata_free(xdata *data);
 
 /* Return 1 if obj is encoded directly (without pickle), else 0: obj is
    None, a bool, or an object of one of the exact types int, float, str,
-   bytes or Queue, or an exact tuple of shareable objects.  Subclasses are
-   not shareable, and neither is a tuple nested deeper than the recursion
-   limit.  Never fails. */
-extern int xdata_is_shareable(PyObject *obj);
+   bytes or of a type registered in st (the state of the module in the
+   current interpreter; see above), or an exact tuple of shareable
+   objects.  Subclasses are not shareable, and neither is a tuple nested
+   deeper than the recursion limit.  Never fails. */
+extern int xdata_is_shareable(interpreters_state *st, PyObject *obj);
+
+/* Raise st->NotShareableError with the message PyUnicode_FromFormat()
+   makes of format and what follows.  The exception currently set, if
+   any, becomes its __cause__.  Return NULL. */
+extern PyObject *xdata_raise_not_shareable(interpreters_state *st,
+                                           const char *format, ...);
 
 #endif /* !Py_INTERPRETERS_CROSSDATA_H */

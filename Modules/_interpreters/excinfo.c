@@ -301,7 +301,7 @@ excinfo_cause(const excinfo *info)
     if (info->exc == NULL) {
         return NULL;
     }
-    PyObject *exc = xdata_decode(info->exc);
+    PyObject *exc = xdata_decode(NULL, info->exc);
     if (exc == NULL) {
         PyErr_Clear();
         return NULL;

@@ -6,6 +6,16 @@
  * exits or forks; crossdata.c turns objects into raw bytes any interpreter
  * can read; excinfo.c describes exceptions raised in other interpreters;
  * queues.c implements the cross-interpreter queues and the Queue type.
+ *
+ * Locks.  What all interpreters share (the run state of interpreters,
+ * the queues and their items) is plain C data guarded by PyThread locks.
+ * In 3.11 all interpreters share one GIL, and the locks are only taken
+ * with it held, so they never wait.  They exist because that data belongs
+ * to no interpreter: its consistency must not rest on the GIL being
+ * shared, which a GIL per interpreter (PEP 684, 3.12) ends.  (Setting the
+ * data up and tearing it down still rely on the GIL: XXX notes say
+ * where.)  Each lock is held for a few instructions, never across a call
+ * into Python or a wait, so a thread holding the GIL may take it.
  */
 
 #ifndef Py_INTERPRETERS_MODULE_H
@@ -33,6 +43,9 @@ typedef struct {
     /* Types */
     PyTypeObject *QueueType;
 
+    /* What crossdata.c keeps: registered types, pickle machinery */
+    struct xdata_state *xdata;
+
     /* Set once the module's exec slot has completed */
     int initialized;
 } interpreters_state;
@@ -59,11 +72,20 @@ extern interpreters_state *interpreters_get_state(PyObject *module);
    exception set on failure. */
 extern interpreters_state *interpreters_current_state(void);
 
+/* Make an exception type named name (dotted: "interpreters.Name"), with
+   the given doc and bases (a type, or a tuple of types), store it in *exc
+   and add it to the module under its short name.  Return -1 with an
+   exception set on failure. */
+extern int interpreters_add_exception(PyObject *module, PyObject **exc,
+                                      const char *name, const char *doc,
+                                      PyObject *bases);
+
 /* queues.c */
 
 /* Create the Queue type and the queue exceptions in st (st->QueueType,
-   st->Queue*), and add them and create_queue() to the module.
-   Called once per interpreter from the module's exec slot. */
+   st->Queue*), add them and create_queue() to the module, and register
+   the Queue type with crossdata.c.  Called once per interpreter from the
+   module's exec slot, after xdata_module_exec(). */
 extern int queues_module_exec(PyObject *module, interpreters_state *st);
 
 /* Free every queue still alive.  Called once, when the main interpreter

@@ -1,14 +1,20 @@
 /* Cross-interpreter queues, and the Queue type of their handles.
  *
- * A queue is raw data shared by the whole runtime (see queues.h): a FIFO
- * of xdata items, so that any interpreter can put objects in it and any
+ * A queue ("xqueue") is raw data shared by the whole runtime: a FIFO of
+ * xdata items, so that any interpreter can put objects in it and any
  * other one can get copies of them out.  Each interpreter sees the queue
  * through handles, Queue objects of its own _interpreters module.
+ *
+ * A queue lives while anything refers to it: a Queue handle (in any
+ * interpreter) or an xdata (queued item, pending call() argument...) that
+ * names it.  Each such reference is counted; the queue and the items it
+ * still holds are freed when the count drops to zero.  The Queue type
+ * registers itself with crossdata.c (see crossdata.h): a handle crosses
+ * as a counted reference to its queue.
  */
 
 #include "module.h"
 #include "crossdata.h"
-#include "queues.h"
 #include "structmember.h"         // PyMemberDef
 
 #include <stddef.h>               // offsetof()
@@ -129,10 +135,15 @@ waitlist_wake_one(waitlist *list)
 
    The registry links every queue alive, and guards their reference counts.
    Each queue has a mutex for its items and waiters.  The two locks are
-   never held together, and each is held only for a few instructions,
-   without calling into Python or waiting for anything: a thread holding
-   the GIL may wait for them.
+   never held together (see module.h on why they exist).
+
+   Freeing a queue frees its items, which may drop the last references to
+   other queues, and so on down a chain of any length: the queues whose
+   count drops to zero wait in a list of the registry for one loop to free
+   them, without recursion.
 */
+
+typedef struct xqueue xqueue;
 
 /* Internal errors, turned into exceptions by queue_error() */
 #define ERR_QUEUE_EMPTY (-2)
@@ -153,8 +164,8 @@ struct xqueue {
 
     /* Guarded by the registry mutex */
     Py_ssize_t refcount;
-    xqueue *prev;
-    xqueue *next;
+    xqueue *prev;               /* in the registry, or in the list of */
+    xqueue *next;               /* the dead ones */
 
     /* Guarded by mutex */
     PyThread_type_lock mutex;
@@ -177,6 +188,10 @@ static struct {
     PyThread_type_lock mutex;
     int64_t next_id;
     xqueue *head;
+    /* Queues no longer referenced, to be freed (linked by next), and
+       whether a thread is freeing them */
+    xqueue *dead;
+    int freeing;
 } queues_runtime;
 
 static int
@@ -192,6 +207,8 @@ queues_init_runtime(void)
     }
     queues_runtime.next_id = 1;
     queues_runtime.head = NULL;
+    queues_runtime.dead = NULL;
+    queues_runtime.freeing = 0;
     queues_runtime.initialized = 1;
     return 0;
 }
@@ -234,7 +251,8 @@ xqueue_free(xqueue *q)
 
     assert(q->getters.first == NULL && q->putters.first == NULL);
     for (Py_ssize_t i = 0; i < q->count; i++) {
-        /* This may drop the last reference to other queues. */
+        /* This may drop the last reference to other queues: see
+           xqueue_decref(). */
         xdata_free(q->items[(q->first + i) & (q->capacity - 1)]);
     }
     PyMem_RawFree(q->items);
@@ -264,7 +282,9 @@ xqueue_lookup(int64_t id)
     return q;
 }
 
-void
+/* Take a reference on q, which must be alive.  Never fails; no GIL
+   needed. */
+static void
 xqueue_incref(xqueue *q)
 {
     if (!queues_runtime.initialized) {
@@ -276,37 +296,53 @@ xqueue_incref(xqueue *q)
     PyThread_release_lock(queues_runtime.mutex);
 }
 
-/* XXX A queue that holds an item naming the queue itself (or a cycle of
+/* Drop a reference on q: free q and its items when it was the last one.
+   Never fails; no GIL needed.
+   XXX A queue that holds an item naming the queue itself (or a cycle of
    queues that name each other) is never freed before the runtime is
    finalized: there is no cycle collector for raw data. */
-void
+static void
 xqueue_decref(xqueue *q)
 {
-    int dead;
-
     /* After queues_fini_runtime(), q is gone already. */
     if (!queues_runtime.initialized) {
         return;
     }
     PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
     assert(q->refcount > 0);
-    dead = (--q->refcount == 0);
-    if (dead) {
-        if (q->prev != NULL) {
-            q->prev->next = q->next;
-        }
-        else {
-            queues_runtime.head = q->next;
-        }
-        if (q->next != NULL) {
-            q->next->prev = q->prev;
-        }
+    if (--q->refcount > 0) {
+        PyThread_release_lock(queues_runtime.mutex);
+        return;
     }
-    PyThread_release_lock(queues_runtime.mutex);
-    if (dead) {
+    /* Unlink q from the registry: no one can find it any more. */
+    if (q->prev != NULL) {
+        q->prev->next = q->next;
+    }
+    else {
+        queues_runtime.head = q->next;
+    }
+    if (q->next != NULL) {
+        q->next->prev = q->prev;
+    }
+    q->prev = NULL;
+    q->next = queues_runtime.dead;
+    queues_runtime.dead = q;
+    if (queues_runtime.freeing) {
+        /* A call further up this thread's stack (freeing the items of a
+           queue), or another thread, frees it in the loop below. */
+        PyThread_release_lock(queues_runtime.mutex);
+        return;
+    }
+    queues_runtime.freeing = 1;
+    while ((q = queues_runtime.dead) != NULL) {
+        queues_runtime.dead = q->next;
         /* Outside the registry mutex: freeing the items takes it. */
+        PyThread_release_lock(queues_runtime.mutex);
         xqueue_free(q);
+        PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
     }
+    queues_runtime.freeing = 0;
+    PyThread_release_lock(queues_runtime.mutex);
 }
 
 void
@@ -330,6 +366,13 @@ queues_fini_runtime(void)
         xqueue_free(q);
     }
     queues_runtime.head = NULL;
+    /* Nothing is left there unless a fork interrupted a thread freeing
+       them. */
+    for (q = queues_runtime.dead; q != NULL; q = next) {
+        next = q->next;
+        xqueue_free(q);
+    }
+    queues_runtime.dead = NULL;
     PyThread_free_lock(queues_runtime.mutex);
     queues_runtime.mutex = NULL;
 }
@@ -361,6 +404,8 @@ queues_after_fork_child(void)
         waitlist_free_all(&q->getters);
         waitlist_free_all(&q->putters);
     }
+    /* The same goes for freeing dead queues: no thread frees them now. */
+    queues_runtime.freeing = 0;
 }
 
 /* Move the items of q to a buffer of the given capacity (a power of two,
@@ -518,10 +563,13 @@ xqueue_after_wait(xqueue *q, int waited, PY_TIMEOUT_T *microseconds,
                   _PyTime_t deadline)
 {
     if (waited == WAIT_INTR) {
-        /* XXX Only the main thread of the main interpreter runs signal
-           handlers: a wait in a subinterpreter, even in the main thread,
-           goes on after Ctrl-C, and the handler runs once the thread is
-           back in the main interpreter (as for time.sleep()). */
+        /* A signal handler that raises (KeyboardInterrupt, for Ctrl-C)
+           ends the wait, as it ends queue.Queue.get().  Handlers run in
+           the main thread of the main interpreter; in a subinterpreter
+           that the main thread runs, Py_MakePendingCalls() raises
+           KeyboardInterrupt for SIGINT all the same (the handler itself
+           runs once the thread is back in the main interpreter).  Else
+           the wait goes on. */
         PyThread_release_lock(q->mutex);
         if (Py_MakePendingCalls() < 0) {
             return -1;
@@ -684,27 +732,48 @@ queue_handle_wrap(PyTypeObject *type, xqueue *q)
 
 static void queue_dealloc(queueobject *self);
 
-xqueue *
-queue_handle_xqueue(PyObject *obj)
+/* Return 1 if obj is a Queue handle, from any interpreter's module. */
+static int
+queue_handle_check(PyObject *obj)
 {
     /* Every interpreter has a Queue type of its own, but they all share
        this deallocator (and no other type has it). */
-    if (Py_TYPE(obj)->tp_dealloc != (destructor)queue_dealloc) {
-        return NULL;
-    }
-    return ((queueobject *)obj)->queue;
+    return Py_TYPE(obj)->tp_dealloc == (destructor)queue_dealloc;
 }
 
-PyObject *
-queue_handle_new(xqueue *q)
+/* How handles cross interpreters: as a reference to their queue */
+
+static void *
+queue_xdata_share(PyObject *handle)
 {
-    interpreters_state *st = interpreters_current_state();
-    if (st == NULL) {
-        return NULL;
-    }
+    return ((queueobject *)handle)->queue;
+}
+
+static void
+queue_xdata_incref(void *q)
+{
+    xqueue_incref(q);
+}
+
+static void
+queue_xdata_decref(void *q)
+{
+    xqueue_decref(q);
+}
+
+static PyObject *
+queue_xdata_new_object(interpreters_state *st, void *q)
+{
     xqueue_incref(q);
     return queue_handle_wrap(st->QueueType, q);
 }
+
+static const xdata_kind queue_xdata_kind = {
+    .share = queue_xdata_share,
+    .incref = queue_xdata_incref,
+    .decref = queue_xdata_decref,
+    .new_object = queue_xdata_new_object,
+};
 
 /*[clinic input]
 @classmethod
@@ -800,7 +869,7 @@ queue_richcompare(PyObject *self, PyObject *other, int op)
 {
     int equal;
 
-    if ((op != Py_EQ && op != Py_NE) || queue_handle_xqueue(other) == NULL) {
+    if ((op != Py_EQ && op != Py_NE) || !queue_handle_check(other)) {
         Py_RETURN_NOTIMPLEMENTED;
     }
     equal = ((queueobject *)self)->id == ((queueobject *)other)->id;
@@ -843,7 +912,7 @@ _interpreters_Queue_put_impl(queueobject *self, PyObject *obj, int block,
     }
     /* Encode before taking the mutex: encoding runs Python code, and may
        fail. */
-    item = xdata_encode(obj, 0);
+    item = xdata_encode(queue_state(self), obj, 0);
     if (item == NULL) {
         return NULL;
     }
@@ -912,7 +981,7 @@ _interpreters_Queue_get_impl(queueobject *self, int block, PyObject *timeout)
         return queue_error(self, err);
     }
     /* Decode after releasing the mutex: decoding runs Python code. */
-    obj = xdata_decode(item);
+    obj = xdata_decode(queue_state(self), item);
     xdata_free(item);
     return obj;
 }
@@ -1100,29 +1169,12 @@ static PyMethodDef queues_functions[] = {
     {NULL, NULL}
 };
 
-/* Make an exception type named name, with the given doc and bases (a
-   type, or a tuple of types), and add it to the module. */
-static PyObject *
-add_exception(PyObject *module, const char *name, const char *doc,
-              PyObject *bases)
-{
-    PyObject *exc = PyErr_NewExceptionWithDoc(name, doc, bases, NULL);
-    if (exc == NULL) {
-        return NULL;
-    }
-    if (PyModule_AddObjectRef(module, strrchr(name, '.') + 1, exc) < 0) {
-        Py_DECREF(exc);
-        return NULL;
-    }
-    return exc;
-}
-
 int
 queues_module_exec(PyObject *module, interpreters_state *st)
 {
     PyObject *queue_module = NULL, *empty = NULL, *full = NULL;
     PyObject *bases = NULL;
-    int res = -1;
+    int err, res = -1;
 
     if (queues_init_runtime() < 0) {
         return -1;
@@ -1142,44 +1194,44 @@ queues_module_exec(PyObject *module, interpreters_state *st)
         goto done;
     }
 
-    st->QueueError = add_exception(
-        module, "interpreters.QueueError",
-        "Raised by the operations of cross-interpreter queues.",
-        st->InterpreterError);
-    if (st->QueueError == NULL) {
+    if (interpreters_add_exception(
+            module, &st->QueueError, "interpreters.QueueError",
+            "Raised by the operations of cross-interpreter queues.",
+            st->InterpreterError) < 0)
+    {
         goto done;
     }
     bases = PyTuple_Pack(2, st->QueueError, PyExc_LookupError);
     if (bases == NULL) {
         goto done;
     }
-    st->QueueNotFoundError = add_exception(
-        module, "interpreters.QueueNotFoundError",
+    err = interpreters_add_exception(
+        module, &st->QueueNotFoundError, "interpreters.QueueNotFoundError",
         "Raised when no queue has the given id.", bases);
     Py_CLEAR(bases);
-    if (st->QueueNotFoundError == NULL) {
+    if (err < 0) {
         goto done;
     }
     bases = PyTuple_Pack(2, st->QueueError, empty);
     if (bases == NULL) {
         goto done;
     }
-    st->QueueEmpty = add_exception(
-        module, "interpreters.QueueEmpty",
+    err = interpreters_add_exception(
+        module, &st->QueueEmpty, "interpreters.QueueEmpty",
         "Raised by Queue.get() when the queue is empty.", bases);
     Py_CLEAR(bases);
-    if (st->QueueEmpty == NULL) {
+    if (err < 0) {
         goto done;
     }
     bases = PyTuple_Pack(2, st->QueueError, full);
     if (bases == NULL) {
         goto done;
     }
-    st->QueueFull = add_exception(
-        module, "interpreters.QueueFull",
+    err = interpreters_add_exception(
+        module, &st->QueueFull, "interpreters.QueueFull",
         "Raised by Queue.put() when the queue is full.", bases);
     Py_CLEAR(bases);
-    if (st->QueueFull == NULL) {
+    if (err < 0) {
         goto done;
     }
 
@@ -1189,6 +1241,9 @@ queues_module_exec(PyObject *module, interpreters_state *st)
         goto done;
     }
     if (PyModule_AddType(module, st->QueueType) < 0) {
+        goto done;
+    }
+    if (xdata_register_type(st, st->QueueType, &queue_xdata_kind) < 0) {
         goto done;
     }
     if (PyModule_AddFunctions(module, queues_functions) < 0) {
