@@ -13,6 +13,14 @@ from driver import config
 
 SCRIPT = config.REPO / "driver" / "install-build-deps.sh"
 
+def _real_architecture():
+    try:
+        return subprocess.run(["dpkg", "--print-architecture"],
+                              capture_output=True, text=True).stdout.strip()
+    except OSError:
+        return ""
+
+
 FAKES = {
     # Print a status line for each package named in $FAKE_INSTALLED, as
     # dpkg-query -W -f='${Status} ${Package}\n' does for installed ones.
@@ -42,6 +50,9 @@ FAKES = {
         """,
     "apt-get": 'echo "apt-get $* FRONTEND=$DEBIAN_FRONTEND" >> "$FAKE_LOG"',
     "true": "exit 0",
+    # The list depends on the architecture (gcc-multilib on amd64): the
+    # fake machine has the real one, as the real list in all_packages().
+    "dpkg": f'echo "{_real_architecture()}"',
 }
 
 
