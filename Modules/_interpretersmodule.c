@@ -12,6 +12,7 @@
 #include "Python.h"
 #include "pycore_interp.h"        // PyInterpreterState.id
 #include "pycore_moduleobject.h"  // _PyModule_GetState()
+#include "pycore_pathconfig.h"    // _PyPathConfig_ComputeSysPath0()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 
 #include "_interpreters/module.h"
@@ -601,6 +602,115 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
 
 
 /* ------------------------------------------------------------------------
+   The main interpreter's sys.path[0]
+
+   In 3.11 a new interpreter gets sys.path from the path configuration
+   only: the script's directory ('' for -c and the REPL) is prepended by
+   pymain_run_python() to the main interpreter's sys.path alone.  Code
+   that hands the script's own helpers to a subinterpreter then fails to
+   import them.  As 3.13 does (gh-issue 109853), create() gives the new
+   interpreter the same sys.path[0].
+
+   This is done here rather than in Py_NewInterpreter(): 3.13 keeps the
+   value in a new PyConfig field (sys_path_0), which would change the
+   size of a public structure in a bugfix release (3.12 appends a field
+   to _PyRuntimeState instead, and has Modules/main.c fill it); a core
+   patch would also change what embedders' Py_NewInterpreter() returns
+   in a 3.11 bugfix release.  Only the module promises this behaviour.
+
+   The value is computed from the main interpreter's configuration as
+   pymain_run_python() computes it (not copied from its sys.path, which
+   the program may have changed, and which belongs to another
+   interpreter), and only when that function prepended something: not
+   with -P, -I or PYTHONSAFEPATH (config->safe_path).  It is computed
+   once and kept as text, so that a later os.chdir() does not change it
+   for a relative script path; the module computes it when it is first
+   imported in the main interpreter, normally before any chdir().
+   Every access holds the GIL, which 3.11 shares between interpreters.
+*/
+
+static int main_path0_known = 0;
+static wchar_t *main_path0 = NULL;   /* NULL: nothing to prepend */
+
+static int
+main_path0_compute(void)
+{
+    if (main_path0_known) {
+        return 0;
+    }
+    const PyConfig *config =
+        _PyInterpreterState_GetConfig(_PyInterpreterState_Main());
+    if (config->safe_path) {
+        main_path0_known = 1;
+        return 0;
+    }
+
+    wchar_t *text = NULL;
+    struct stat st;
+    if (config->run_filename != NULL
+        && _Py_wstat(config->run_filename, &st) == 0
+        && S_ISDIR(st.st_mode))
+    {
+        /* "python DIR" runs DIR/__main__.py with DIR itself first on
+           sys.path (pymain_get_importer()). */
+        text = _PyMem_RawWcsdup(config->run_filename);
+        if (text == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    else {
+        PyObject *path0 = NULL;
+        int res = _PyPathConfig_ComputeSysPath0(&config->argv, &path0);
+        if (res < 0) {
+            return -1;
+        }
+        if (res > 0) {
+            wchar_t *wide = PyUnicode_AsWideCharString(path0, NULL);
+            Py_DECREF(path0);
+            if (wide == NULL) {
+                return -1;
+            }
+            text = _PyMem_RawWcsdup(wide);
+            PyMem_Free(wide);
+            if (text == NULL) {
+                PyErr_NoMemory();
+                return -1;
+            }
+        }
+    }
+    main_path0 = text;
+    main_path0_known = 1;
+    return 0;
+}
+
+/* Prepend the main interpreter's sys.path[0] to the current
+   interpreter's sys.path (called in a new interpreter). */
+static int
+main_path0_prepend(void)
+{
+    if (main_path0_compute() < 0) {
+        return -1;
+    }
+    if (main_path0 == NULL) {
+        return 0;
+    }
+    PyObject *sys_path = PySys_GetObject("path");   /* borrowed */
+    if (sys_path == NULL || !PyList_Check(sys_path)) {
+        PyErr_SetString(PyExc_RuntimeError, "sys.path is not a list");
+        return -1;
+    }
+    PyObject *path0 = PyUnicode_FromWideChar(main_path0, -1);
+    if (path0 == NULL) {
+        return -1;
+    }
+    int res = PyList_Insert(sys_path, 0, path0);
+    Py_DECREF(path0);
+    return res;
+}
+
+
+/* ------------------------------------------------------------------------
    Module functions
 */
 
@@ -639,6 +749,16 @@ _interpreters_create_impl(PyObject *module)
             PyErr_SetString(st->InterpreterError,
                             "interpreter creation failed");
         }
+        return NULL;
+    }
+    if (main_path0_prepend() < 0) {
+        /* The exception belongs to the new interpreter: it is reported
+           there and replaced by one of the caller's. */
+        PyErr_Print();
+        Py_EndInterpreter(tstate0);
+        PyThreadState_Swap(caller);
+        PyErr_SetString(st->InterpreterError,
+                        "interpreter creation failed: cannot set sys.path[0]");
         return NULL;
     }
     int64_t id = tstate0->interp->id;
@@ -1407,6 +1527,13 @@ interpreters_exec(PyObject *module)
     int first_init = runstate_init();
     if (first_init < 0) {
         PyErr_NoMemory();
+        return -1;
+    }
+
+    /* Before the program may chdir() (see main_path0_compute()). */
+    if (_Py_IsMainInterpreter(PyInterpreterState_Get())
+        && main_path0_compute() < 0)
+    {
         return -1;
     }
 

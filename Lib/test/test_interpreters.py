@@ -19,6 +19,7 @@ import weakref
 from textwrap import dedent, indent
 from test import support
 from test.support import import_helper
+from test.support import os_helper
 from test.support import script_helper
 from test.support import threading_helper
 
@@ -1232,6 +1233,104 @@ class IsolationTests(TestBase):
         queue_id, error_id = map(int, out.split())
         self.assertNotEqual(queue_id, id(interpreters.Queue))
         self.assertNotEqual(error_id, id(interpreters.InterpreterError))
+
+
+# ----------------------------------------------------------------------------
+# sys.path[0] of a new interpreter
+
+@requires_subprocess
+class SysPath0Tests(unittest.TestCase):
+    """create() gives the new interpreter the main one's sys.path[0].
+
+    Each test runs a fresh process (-E so that PYTHONSAFEPATH from the
+    environment does not matter) from a directory other than the one
+    holding the script and a helper module next to it.
+    """
+
+    # Prints the new interpreter's sys.path[0] and whether it can import
+    # the helper module that lies next to the script.
+    CHILD = dedent("""
+        import sys
+        print(repr(sys.path[0]))
+        try:
+            import syspath0_helper
+        except ModuleNotFoundError:
+            print('not found')
+        else:
+            print(syspath0_helper.VALUE)
+        """)
+
+    def setUp(self):
+        self.script_dir = os.path.realpath(self.enterContext(
+            os_helper.temp_dir()))
+        self.other_dir = self.enterContext(os_helper.temp_dir())
+        script_helper.make_script(self.script_dir, 'syspath0_helper',
+                                  'VALUE = "helper imported"')
+
+    def run_script(self, source, *options, name='main_script'):
+        script = script_helper.make_script(self.script_dir, name, source)
+        return self.run_python(*options, script)
+
+    def run_python(self, *args, cwd=None):
+        _, out, _ = script_helper.assert_python_ok(
+            '-E', *args, __isolated=False, __cwd=cwd or self.other_dir)
+        return out.decode().splitlines()
+
+    def script_source(self, before_create=''):
+        return dedent(f"""
+            import interpreters
+            {before_create}
+            interp = interpreters.create()
+            interp.run({self.CHILD!r})
+            """)
+
+    def test_script_directory(self):
+        out = self.run_script(self.script_source())
+        self.assertEqual(out, [repr(self.script_dir), 'helper imported'])
+
+    def test_script_directory_after_chdir(self):
+        # A relative script path still names the script's directory.
+        source = self.script_source(
+            f'import os; os.chdir({self.other_dir!r})')
+        script_helper.make_script(self.script_dir, 'main_script', source)
+        out = self.run_python('main_script.py', cwd=self.script_dir)
+        self.assertEqual(out, [repr(self.script_dir), 'helper imported'])
+
+    def test_nested_interpreter(self):
+        # An interpreter created by a subinterpreter gets it too.
+        source = dedent(f"""
+            import interpreters
+            interp = interpreters.create()
+            interp.run({self.script_source()!r})
+            """)
+        out = self.run_script(source)
+        self.assertEqual(out, [repr(self.script_dir), 'helper imported'])
+
+    def test_command(self):
+        out = self.run_python('-c', self.script_source(),
+                              cwd=self.script_dir)
+        self.assertEqual(out, [repr(''), 'helper imported'])
+
+    def test_module(self):
+        script_helper.make_script(self.script_dir, 'main_module',
+                                  self.script_source())
+        out = self.run_python('-m', 'main_module', cwd=self.script_dir)
+        self.assertEqual(out, [repr(self.script_dir), 'helper imported'])
+
+    def test_directory(self):
+        # "python DIR" puts DIR itself first on sys.path.
+        script_helper.make_script(self.script_dir, '__main__',
+                                  self.script_source())
+        out = self.run_python(self.script_dir)
+        self.assertEqual(out, [repr(self.script_dir), 'helper imported'])
+
+    def test_safe_path(self):
+        # The main interpreter prepended nothing: neither does create().
+        for option in ('-P', '-I'):
+            with self.subTest(option=option):
+                out = self.run_script(self.script_source(), option)
+                self.assertNotEqual(out[0], repr(self.script_dir))
+                self.assertEqual(out[1], 'not found')
 
 
 # ----------------------------------------------------------------------------
