@@ -608,7 +608,7 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
    only: the script's directory ('' for -c and the REPL) is prepended by
    pymain_run_python() to the main interpreter's sys.path alone.  Code
    that hands the script's own helpers to a subinterpreter then fails to
-   import them.  As 3.13 does (gh-issue 109853), create() gives the new
+   import them.  As 3.13 does (gh-109853), create() gives the new
    interpreter the same sys.path[0].
 
    This is done here rather than in Py_NewInterpreter(): 3.13 keeps the
@@ -652,7 +652,9 @@ main_path0_compute(void)
         && S_ISDIR(st.st_mode))
     {
         /* "python DIR" runs DIR/__main__.py with DIR itself first on
-           sys.path (pymain_get_importer()). */
+           sys.path (pymain_get_importer()).  A zip archive is treated
+           like a script here: telling it apart needs the import
+           system of the main interpreter. */
         text = _PyMem_RawWcsdup(config->run_filename);
         if (text == NULL) {
             PyErr_NoMemory();
