@@ -632,6 +632,47 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
 static int main_path0_known = 0;
 static wchar_t *main_path0 = NULL;   /* NULL: nothing to prepend */
 
+/* Return 1 if the main interpreter runs config->run_filename as a
+   directory or a zip archive holding __main__.py, which
+   pymain_run_python() puts itself first on sys.path, 0 if it runs a
+   script (or no file), -1 with an exception set on error.
+
+   pymain_get_importer() tells them apart by asking the import system for
+   an importer for the file: in the main interpreter, ask the same
+   (PyImport_GetImporter() finds the answer that call left in
+   sys.path_importer_cache).  Elsewhere, the import system to ask is
+   another interpreter's: only a directory is recognized then. */
+static int
+main_path0_runs_importable(const PyConfig *config)
+{
+    if (config->run_filename == NULL) {
+        return 0;
+    }
+    if (!_Py_IsMainInterpreter(PyInterpreterState_Get())) {
+        struct stat st;
+        return (_Py_wstat(config->run_filename, &st) == 0
+                && S_ISDIR(st.st_mode));
+    }
+    PyObject *filename = PyUnicode_FromWideChar(config->run_filename, -1);
+    if (filename == NULL) {
+        return -1;
+    }
+    PyObject *importer = PyImport_GetImporter(filename);
+    Py_DECREF(filename);
+    if (importer == NULL) {
+        /* No importer at all: not something pymain_run_python() put on
+           sys.path either. */
+        if (!PyErr_ExceptionMatches(PyExc_Exception)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    int res = (importer != Py_None);
+    Py_DECREF(importer);
+    return res;
+}
+
 static int
 main_path0_compute(void)
 {
@@ -646,15 +687,13 @@ main_path0_compute(void)
     }
 
     wchar_t *text = NULL;
-    struct stat st;
-    if (config->run_filename != NULL
-        && _Py_wstat(config->run_filename, &st) == 0
-        && S_ISDIR(st.st_mode))
-    {
-        /* "python DIR" runs DIR/__main__.py with DIR itself first on
-           sys.path (pymain_get_importer()).  A zip archive is treated
-           like a script here: telling it apart needs the import
-           system of the main interpreter. */
+    int runs_importable = main_path0_runs_importable(config);
+    if (runs_importable < 0) {
+        return -1;
+    }
+    if (runs_importable) {
+        /* "python DIR" and "python APP.zip" run its __main__ module with
+           DIR or APP.zip itself first on sys.path. */
         text = _PyMem_RawWcsdup(config->run_filename);
         if (text == NULL) {
             PyErr_NoMemory();

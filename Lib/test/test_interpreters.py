@@ -16,6 +16,7 @@ import time
 import types
 import unittest
 import weakref
+import zipfile
 from textwrap import dedent, indent
 from test import support
 from test.support import import_helper
@@ -1323,6 +1324,16 @@ class SysPath0Tests(unittest.TestCase):
                                   self.script_source())
         out = self.run_python(self.script_dir)
         self.assertEqual(out, [repr(self.script_dir), 'helper imported'])
+
+    def test_zip_archive(self):
+        # "python APP.zip" puts the archive itself first on sys.path: the
+        # helper module inside it can be imported.
+        archive = os.path.join(self.script_dir, 'app.zip')
+        with zipfile.ZipFile(archive, 'w') as zf:
+            zf.writestr('__main__.py', self.script_source())
+            zf.writestr('syspath0_helper.py', 'VALUE = "from the archive"')
+        out = self.run_python(archive)
+        self.assertEqual(out, [repr(archive), 'from the archive'])
 
     def test_safe_path(self):
         # The main interpreter prepended nothing: neither does create().
