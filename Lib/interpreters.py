@@ -121,7 +121,9 @@ class Interpreter:
         The call runs and blocks like run().  The function, its arguments and
         its result cross between the interpreters like queue items; a
         function defined in __main__ (a lambda too) crosses as its code,
-        unless it is a closure.  Raise NotShareableError if one of them
+        unless it is a closure.  Builtins that use their caller's
+        namespaces (eval, exec, dir, vars, locals, globals) run against the
+        interpreter's __main__.  Raise NotShareableError if one of them
         cannot cross, InterpreterError if the interpreter is already running
         and RunFailedError if the call raises; the original exception is
         then rebuilt in the caller as the error's __cause__ when its type

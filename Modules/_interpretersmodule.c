@@ -10,6 +10,7 @@
 #endif
 
 #include "Python.h"
+#include "pycore_frame.h"         // _PyFrame_Push()
 #include "pycore_interp.h"        // PyInterpreterState.id
 #include "pycore_moduleobject.h"  // _PyModule_GetState()
 #include "pycore_pathconfig.h"    // _PyPathConfig_ComputeSysPath0()
@@ -1181,6 +1182,96 @@ callable_from_names(PyObject *names)
     return callable;
 }
 
+/* Call func(*args, **kwargs) in the target interpreter, as if from code
+   run in its __main__.
+
+   Builtins such as eval(), exec(), dir(), vars(), locals() and globals()
+   work on the namespaces of the Python frame that calls them, and a call
+   from C has none.  Running a code object that makes the call would need
+   to bind func and its arguments to names of __main__, where dir() and
+   globals() would see them.  So push a frame that runs nothing, whose
+   globals and locals are __main__'s namespace, the frame of a module body
+   about to start.  The eval loop considers such a frame incomplete: it
+   never becomes a frame object, so it shows up in no traceback and no
+   sys._getframe(), but PyEval_GetGlobals() and PyEval_GetLocals() find
+   it.  A Python function pushes its own frame: it is called directly.
+   Return a new reference, or NULL with an exception set. */
+static PyObject *
+call_in_main_frame(PyObject *func, PyObject *args, PyObject *kwargs)
+{
+    if (PyFunction_Check(func)) {
+        return PyObject_Call(func, args, kwargs);
+    }
+    PyObject *ns = interp_main_dict();
+    if (ns == NULL) {
+        return NULL;
+    }
+    PyObject *code = (PyObject *)PyCode_NewEmpty("<interpreters call>",
+                                                 "<module>", 0);
+    if (code == NULL) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    PyObject *frame_func = PyFunction_New(code, ns);
+    Py_DECREF(code);
+    if (frame_func == NULL) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    PyThreadState *tstate = _PyThreadState_GET();
+    /* Steals the reference to frame_func. */
+    _PyInterpreterFrame *frame = _PyFrame_Push(
+        tstate, (PyFunctionObject *)frame_func);
+    if (frame == NULL) {
+        Py_DECREF(ns);
+        return NULL;
+    }
+    frame->f_locals = ns;       /* Steals the reference. */
+    frame->previous = tstate->cframe->current_frame;
+    tstate->cframe->current_frame = frame;
+
+    PyObject *result = PyObject_Call(func, args, kwargs);
+    if (result == NULL && !PyErr_Occurred()) {
+        PyErr_Format(PyExc_SystemError,
+                     "%R returned NULL without setting an exception", func);
+    }
+
+    assert(tstate->cframe->current_frame == frame);
+    tstate->cframe->current_frame = frame->previous;
+    _PyFrame_Clear(frame);
+    _PyThreadState_PopFrame(tstate, frame);
+    return result;
+}
+
+/* In the target interpreter: encoding the result raised NotShareableError.
+   Describe it in info, for its message, which names the result, but send
+   its __cause__, which says why, as the exception to rebuild in the
+   caller: that becomes the __cause__ there (a pickled exception loses its
+   own __cause__). */
+static void
+capture_result_error(excinfo *info)
+{
+    PyObject *type, *value, *tb;
+    PyErr_Fetch(&type, &value, &tb);
+    PyErr_NormalizeException(&type, &value, &tb);
+    PyObject *cause = NULL;
+    if (value != NULL && PyExceptionInstance_Check(value)) {
+        cause = PyException_GetCause(value);
+    }
+    PyErr_Restore(type, value, tb);
+    if (cause == NULL) {
+        excinfo_capture(info, EXCINFO_WITH_EXCEPTION);
+        return;
+    }
+    excinfo_capture(info, 0);
+    info->exc = xdata_encode_exception(cause);
+    if (info->exc == NULL) {
+        /* The caller will do without it. */
+        PyErr_Clear();
+    }
+    Py_DECREF(cause);
+}
+
 typedef struct {
     xdata *func;
     int func_by_name;           /* func holds (module name, qualname) */
@@ -1222,13 +1313,15 @@ call_in_target(call_data *data)
         PyErr_SetString(PyExc_SystemError, "bad call arguments");
         goto error;
     }
-    result = PyObject_Call(func, args, kwargs);
+    result = call_in_main_frame(func, args, kwargs);
     if (result == NULL) {
         goto error;
     }
     data->result = xdata_encode(NULL, result, 0);
     if (data->result == NULL && not_shareable_error_occurred()) {
         data->not_shareable = NOT_CROSSED_RESULT;
+        capture_result_error(&data->info);
+        goto done;
     }
     if (data->result == NULL) {
         goto error;

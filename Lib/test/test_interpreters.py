@@ -2605,6 +2605,85 @@ class CallTests(TestBase):
             interp.call(42)
         self.assertFalse(interp.is_running())
 
+    # Builtins that work on the namespaces of the calling frame run
+    # against the target's __main__.
+
+    def test_eval_in_main(self):
+        interp = interpreters.create()
+        interp.prepare_main(x=1)
+        self.assertEqual(interp.call(eval, 'x + 1'), 2)
+        self.assertEqual(interp.call(eval, '__name__'), '__main__')
+        with self.assertRaises(interpreters.RunFailedError) as cm:
+            interp.call(eval, 'undefined_in_main')
+        self.assertIs(type(cm.exception.__cause__), NameError)
+        self.assertFalse(interp.is_running())
+
+    def test_exec_in_main(self):
+        interp = interpreters.create()
+        before = set(interp.call(dir))
+        self.assertIsNone(interp.call(exec, 'y = 5'))
+        self.assertEqual(interp.call(eval, 'y'), 5)
+        # Nothing but y was added to __main__ on the way.
+        self.assertEqual(set(interp.call(dir)) - before, {'y'})
+        self.assertEqual(run_output(interp, 'print(y)'), '5\n')
+
+    def test_dir_in_main(self):
+        interp = interpreters.create()
+        interp.prepare_main(spam=1)
+        names = interp.call(dir)
+        self.assertIn('spam', names)
+        self.assertIn('__name__', names)
+        self.assertEqual(names, sorted(names))
+        self.assertEqual(names, interp.call(eval, 'sorted(globals())'))
+
+    def assert_main_namespace(self, interp, func):
+        # __main__'s dict holds the builtins module, which cannot cross.
+        with self.assertRaises(interpreters.NotShareableError) as cm:
+            interp.call(func)
+        self.assertIn('result', str(cm.exception))
+        interp.call(exec, 'del __builtins__')
+        ns = interp.call(func)
+        self.assertIs(type(ns), dict)
+        self.assertEqual(ns['__name__'], '__main__')
+        self.assertEqual(ns['x'], 1)
+        self.assertEqual(ns.keys(), set(interp.call(dir)))
+
+    def test_globals_in_main(self):
+        interp = interpreters.create()
+        interp.prepare_main(x=1)
+        self.assert_main_namespace(interp, globals)
+
+    def test_locals_in_main(self):
+        interp = interpreters.create()
+        interp.prepare_main(x=1)
+        self.assert_main_namespace(interp, locals)
+
+    def test_vars_in_main(self):
+        interp = interpreters.create()
+        interp.prepare_main(x=1)
+        self.assert_main_namespace(interp, vars)
+        self.assertEqual(interp.call(vars, types.SimpleNamespace(a=1)),
+                         {'a': 1})
+
+    def test_unshareable_result_reason(self):
+        # The result is a dict holding a module: the error names the result
+        # and its __cause__ says why it could not cross.
+        interp = interpreters.create()
+        with self.assertRaises(interpreters.NotShareableError) as cm:
+            interp.call(globals)
+        err = cm.exception
+        self.assertNotIn('str() failed', str(err))
+        self.assertIn('result', str(err))
+        self.assertIn("'dict'", str(err))
+        self.assertIsInstance(err.__cause__, TypeError)
+        self.assertIn('module', str(err.__cause__))
+        with self.assertRaises(interpreters.NotShareableError) as cm:
+            interp.call(threading.Lock)
+        self.assertIn('lock', str(cm.exception))
+        self.assertIsInstance(cm.exception.__cause__, TypeError)
+        self.assertFalse(interp.is_running())
+        self.assertEqual(interp.call(len, ()), 0)
+
 
 class PrepareMainTests(TestBase):
 

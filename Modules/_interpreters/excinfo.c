@@ -159,7 +159,13 @@ excinfo_capture(excinfo *info, int flags)
 {
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
-    assert(type != NULL);
+    if (type == NULL) {
+        /* Broken C code failed without an exception: say so rather than
+           describe an exception that does not exist. */
+        PyErr_SetString(PyExc_SystemError,
+                        "error return without exception set");
+        PyErr_Fetch(&type, &value, &tb);
+    }
     PyErr_NormalizeException(&type, &value, &tb);
     if (value == NULL || !PyExceptionInstance_Check(value)) {
         /* Only broken C code raises something that is not an exception:

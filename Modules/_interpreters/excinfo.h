@@ -25,7 +25,9 @@ typedef struct {
     excinfo_text type_module;       /* type(exc).__module__ */
     excinfo_text msg;               /* str(exc) */
     excinfo_text formatted;         /* the traceback, as it would print */
-    xdata *exc;                     /* exc itself, or NULL */
+    xdata *exc;                     /* exc itself, or NULL; call() puts
+                                       the reason of a NotShareableError
+                                       here instead, as its __cause__ */
 } excinfo;
 
 #define EXCINFO_INIT {{NULL, 0, 0}, {NULL, 0, 0}, {NULL, 0, 0}, \
@@ -37,9 +39,10 @@ typedef struct {
    __cause__. */
 #define EXCINFO_WITH_EXCEPTION 0x1
 
-/* Take the current exception (there must be one) and describe it in info.
-   Never fails: what cannot be found out is replaced with placeholder
-   text.  No exception is set on return. */
+/* Take the current exception and describe it in info (a SystemError if
+   broken C code failed without setting one).  Never fails: what cannot be
+   found out is replaced with placeholder text.  No exception is set on
+   return. */
 extern void excinfo_capture(excinfo *info, int flags);
 
 /* Set exctype(msg) as the current exception, where msg is "qualname:
