@@ -17,6 +17,7 @@
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 
 #include "_interpreters/module.h"
+#include "_interpreters/buffers.h"
 #include "_interpreters/crossdata.h"
 #include "_interpreters/excinfo.h"
 #include "_interpreters/finalize.h"
@@ -1600,6 +1601,7 @@ interpreters_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->QueueEmpty);
     Py_VISIT(st->QueueFull);
     Py_VISIT(st->QueueType);
+    Py_VISIT(st->SharedBufferType);
     return xdata_module_traverse(st, visit, arg);
 }
 
@@ -1616,6 +1618,7 @@ interpreters_clear(PyObject *module)
     Py_CLEAR(st->QueueEmpty);
     Py_CLEAR(st->QueueFull);
     Py_CLEAR(st->QueueType);
+    Py_CLEAR(st->SharedBufferType);
     xdata_module_clear(st);
     return 0;
 }
@@ -1711,6 +1714,9 @@ interpreters_exec(PyObject *module)
         return -1;
     }
     if (queues_module_exec(module, st) < 0) {
+        return -1;
+    }
+    if (buffers_module_exec(module, st) < 0) {
         return -1;
     }
     if (register_process_hooks(module, first_init) < 0) {

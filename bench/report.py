@@ -33,6 +33,7 @@ OPERATIONS = {
     'handles_1000': 'a tuple of 1,000 queue handles, put + get, per handle',
     'handles_32000': 'a tuple of 32,000 queue handles, put + get, per handle',
     f'bytes_{PAYLOAD}': 'one 64 MiB bytes item through a queue',
+    'mview_64MiB': 'one 64 MiB memoryview through a queue (no copy)',
     'fanout_sleep': 'fan-out: {workers} x time.sleep(0.01)',
     'fanout_read': 'fan-out: {workers} x read a 4 MiB file',
     'wakeup': 'GIL wake-up latency, main thread spinning',
@@ -41,7 +42,8 @@ MEMORY = {
     'idle_rss': 'RSS added per idle worker',
     'cycle_rss': 'RSS growth per create/destroy cycle',
 }
-PEAK = {'peak_64MiB': 'memory peak of a 64 MiB item (x payload)'}
+PEAK = {'peak_64MiB': 'memory peak of a 64 MiB item (x payload)',
+        'peak_mview_64MiB': 'memory peak of a 64 MiB memoryview (x payload)'}
 
 OURS = 'interpreters'
 COLORS = {
@@ -174,6 +176,12 @@ TARGETS = (
     Target('one 64 MiB bytes item, memory peak (x payload)',
            'peak_64MiB/interpreters', (), 3.0, unit='ratio',
            note='peak RSS above the RSS with the item built'),
+    Target('one 64 MiB memoryview, vs one in-process copy',
+           'mview_64MiB/interpreters', ('mview_64MiB/copy',), 0.01,
+           note='zero-copy'),
+    Target('one 64 MiB memoryview, memory peak (x payload)',
+           'peak_mview_64MiB/interpreters', (), 0.01, unit='ratio',
+           note='no payload-sized memory'),
     Target('RSS added per idle interpreter (100 created)',
            'idle_rss/interpreters', ('idle_rss/xx',), 1.0, aim=0.7,
            unit='bytes'),

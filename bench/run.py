@@ -23,10 +23,10 @@ BENCH = pathlib.Path(__file__).resolve().parent
 
 # In the order they run: cheap and quick first.
 CASES = ('lifecycle', 'calls', 'queues', 'busy', 'payload', 'fanout',
-         'wakeup', 'memory')
+         'wakeup', 'memory', 'buffers')
 
 # Cases that measure memory, not time: no pyperf Runner, fewer options.
-PLAIN = frozenset({'memory'})
+PLAIN = frozenset({'memory', 'buffers'})
 
 # Where the cases list the benchmarks that failed, one name a line.
 FAILURES = 'failures.txt'

@@ -736,8 +736,9 @@ enc_replay(encoder *e)
     return PyList_GET_ITEM(e->blobs, e->nblobs++);
 }
 
-/* Take a reference on raw and add it to the references of the data
-   (pass 1); return its index or -1 with an exception set. */
+/* Add raw, a new reference from kind->share(), to the references of
+   the data (pass 1); return its index, or -1 with an exception set and
+   the reference dropped. */
 static Py_ssize_t
 enc_add_ref(encoder *e, const xdata_kind *kind, void *raw)
 {
@@ -745,13 +746,13 @@ enc_add_ref(encoder *e, const xdata_kind *kind, void *raw)
         Py_ssize_t capacity = e->refs_capacity ? e->refs_capacity * 2 : 8;
         xdata_ref *refs = PyMem_Resize(e->refs, xdata_ref, capacity);
         if (refs == NULL) {
+            kind->decref(raw);
             PyErr_NoMemory();
             return -1;
         }
         e->refs = refs;
         e->refs_capacity = capacity;
     }
-    kind->incref(raw);
     e->refs[e->nrefs].kind = kind;
     e->refs[e->nrefs].raw = raw;
     return e->nrefs++;
@@ -850,18 +851,23 @@ enc_tuple(encoder *e, PyObject *obj)
 static int
 enc_ref(encoder *e, const xdata_kind *kind, PyObject *obj)
 {
-    void *raw = kind->share(obj);
     Py_ssize_t index;
 
     if (e->out == NULL) {
+        void *raw = kind->share(obj);
+        if (raw == NULL) {
+            return -1;
+        }
         index = enc_add_ref(e, kind, raw);
         if (index < 0) {
             return -1;
         }
     }
     else {
+        /* Pass 2 uses what pass 1 shared: sharing again may make new
+           raw data (a memoryview's). */
         index = e->next_ref++;
-        if (index >= e->nrefs || e->refs[index].raw != raw) {
+        if (index >= e->nrefs || e->refs[index].kind != kind) {
             PyErr_SetString(PyExc_SystemError,
                             "object changed while it was encoded");
             return -1;
@@ -927,7 +933,11 @@ enc_persistent_id(encoder *e, PyObject *obj)
 {
     const xdata_kind *kind = registry_find(e->st->xdata, Py_TYPE(obj));
     if (kind != NULL) {
-        Py_ssize_t index = enc_add_ref(e, kind, kind->share(obj));
+        void *raw = kind->share(obj);
+        if (raw == NULL) {
+            return NULL;
+        }
+        Py_ssize_t index = enc_add_ref(e, kind, raw);
         if (index < 0) {
             return NULL;
         }

@@ -20,7 +20,8 @@
  * raw data, which the xdata keeps alive until it is freed; the decoder
  * makes a new object of the current interpreter for it.  crossdata.c
  * knows nothing else about these types: queues.c registers the Queue
- * type.
+ * type, buffers.c memoryview (a static type: its raw data is made when
+ * a memoryview crosses).
  *
  * CPython 3.11 has a registry of its own (_PyCrossInterpreterData and
  * _PyCrossInterpreterData_RegisterClass()), which _xxsubinterpreters
@@ -49,8 +50,9 @@ typedef struct xdata xdata;
    shared raw data that an object stands for; it is reference counted,
    and must stay valid, without a GIL, while references to it exist. */
 typedef struct {
-    /* Return the raw data of obj, an object of the registered type; it
-       stays valid while obj lives.  Never fails. */
+    /* Return a new reference to the raw data of obj, an object of the
+       registered type, or NULL with an exception set (raw data made for
+       the occasion may not be available).  Requires the GIL. */
     void *(*share)(PyObject *obj);
     /* Take a reference on raw.  Never fails; no GIL needed. */
     void (*incref)(void *raw);

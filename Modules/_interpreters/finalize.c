@@ -6,6 +6,7 @@
 
 #include "module.h"
 #include "finalize.h"
+#include "buffers.h"
 #include "pycore_interp.h"        // PyInterpreterState.atexit
 #include "pycore_pylifecycle.h"   // _PyAtExit_Call()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
@@ -418,9 +419,9 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
 
     /* tstate keeps the interpreter from having no thread state. */
     PyThreadState_Delete(tstate0);
-    Py_EndInterpreter(tstate);
-    /* Py_EndInterpreter() leaves no current thread state. */
-    PyThreadState_Swap(caller);
+    /* Py_EndInterpreter(), handing what the interpreter still exports to
+       the main interpreter, then swap back to caller. */
+    buffers_end_interpreter(tstate, caller);
     return FINALIZE_OK;
 
 refused:

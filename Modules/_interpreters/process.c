@@ -27,6 +27,7 @@
  */
 
 #include "module.h"
+#include "buffers.h"
 #include "finalize.h"
 #include "process.h"
 #include "runstate.h"
@@ -169,6 +170,9 @@ static PyMethodDef interpreters_after_fork_child_def[] = {
 static void
 interpreters_fini_runtime(void)
 {
+    /* First: the queues' items may hold views of exports, which can no
+       longer be released. */
+    buffers_fini_runtime();
     queues_fini_runtime();
     runstate_fini();
 }

@@ -746,7 +746,9 @@ queue_handle_check(PyObject *obj)
 static void *
 queue_xdata_share(PyObject *handle)
 {
-    return ((queueobject *)handle)->queue;
+    xqueue *q = ((queueobject *)handle)->queue;
+    xqueue_incref(q);
+    return q;
 }
 
 static void

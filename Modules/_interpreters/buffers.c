@@ -1,0 +1,825 @@
+/* Zero-copy memoryviews between interpreters (see buffers.h).
+ */
+
+#include "module.h"
+#include "buffers.h"
+#include "crossdata.h"
+#include "pycore_gc.h"            // PyGC_Head
+#include "pycore_interp.h"        // PyInterpreterState.gc
+#include "pycore_object.h"        // _PyObject_IS_GC()
+#include "pycore_pystate.h"       // _PyThreadState_GET()
+#include "pycore_runtime.h"       // _PyRuntime.interpreters.mutex
+
+
+/* ------------------------------------------------------------------------
+   Exports and views (raw data, shared by all interpreters)
+*/
+
+typedef struct buffer_export {
+    /* In buffers_runtime.exports; guarded by buffers_runtime.mutex, as
+       are refcount, owner and ending */
+    struct buffer_export *prev;
+    struct buffer_export *next;
+    Py_ssize_t refcount;        /* views of it */
+    int64_t owner;              /* ID of the interpreter of buffer.obj */
+    int ending;                 /* owner is inside Py_EndInterpreter() */
+    /* Touched only with a thread state of owner current */
+    Py_buffer buffer;
+} buffer_export;
+
+typedef struct {
+    Py_ssize_t refcount;        /* guarded by buffers_runtime.mutex */
+    buffer_export *export;      /* a reference */
+    /* The layout of the memoryview that crossed; the arrays and the
+       format live in the same block */
+    void *buf;
+    Py_ssize_t len;
+    Py_ssize_t itemsize;
+    int readonly;
+    int ndim;
+    Py_ssize_t *shape;
+    Py_ssize_t *strides;
+    Py_ssize_t *suboffsets;
+    char *format;
+} buffer_view;
+
+static struct {
+    /* Set up by the first import of the module, torn down at the
+       finalization of the runtime.  The GIL, which all the interpreters of
+       3.11 share, serializes both.
+       XXX With a GIL per interpreter, this would need a runtime-wide
+       once. */
+    int initialized;
+    PyThread_type_lock mutex;
+    /* Every export not released yet */
+    buffer_export *exports;
+} buffers_runtime;
+
+static int
+buffers_init_runtime(void)
+{
+    if (buffers_runtime.initialized) {
+        return 0;
+    }
+    buffers_runtime.mutex = PyThread_allocate_lock();
+    if (buffers_runtime.mutex == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    buffers_runtime.exports = NULL;
+    buffers_runtime.initialized = 1;
+    return 0;
+}
+
+void
+buffers_fini_runtime(void)
+{
+    if (!buffers_runtime.initialized) {
+        return;
+    }
+    /* XXX An export still listed belongs to the main interpreter, gone
+       now: its object cannot be released any more, and leaks. */
+    PyThread_free_lock(buffers_runtime.mutex);
+    buffers_runtime.mutex = NULL;
+    buffers_runtime.initialized = 0;
+}
+
+static void
+buffers_lock(void)
+{
+    PyThread_acquire_lock(buffers_runtime.mutex, WAIT_LOCK);
+}
+
+static void
+buffers_unlock(void)
+{
+    PyThread_release_lock(buffers_runtime.mutex);
+}
+
+/* Unlink export from buffers_runtime.exports, with the mutex held. */
+static void
+export_unlink(buffer_export *export)
+{
+    if (export->prev != NULL) {
+        export->prev->next = export->next;
+    }
+    else {
+        buffers_runtime.exports = export->next;
+    }
+    if (export->next != NULL) {
+        export->next->prev = export->prev;
+    }
+    export->prev = export->next = NULL;
+}
+
+/* Return a new export (one reference) of the memory of obj, an object of
+   the current interpreter, or NULL with an exception set. */
+static buffer_export *
+export_new(PyObject *obj)
+{
+    buffer_export *export = PyMem_RawMalloc(sizeof(buffer_export));
+    if (export == NULL) {
+        PyErr_NoMemory();
+        return NULL;
+    }
+    /* The layout comes from the memoryview: this export only keeps the
+       memory where it is. */
+    if (PyObject_GetBuffer(obj, &export->buffer, PyBUF_FULL_RO) < 0) {
+        PyMem_RawFree(export);
+        return NULL;
+    }
+    export->refcount = 1;
+    export->owner = PyInterpreterState_GetID(_PyInterpreterState_GET());
+    export->ending = 0;
+    export->prev = NULL;
+    buffers_lock();
+    export->next = buffers_runtime.exports;
+    if (export->next != NULL) {
+        export->next->prev = export;
+    }
+    buffers_runtime.exports = export;
+    buffers_unlock();
+    return export;
+}
+
+static void
+export_incref(buffer_export *export)
+{
+    buffers_lock();
+    export->refcount++;
+    buffers_unlock();
+}
+
+/* Release export and free it, with the current thread state of the
+   export's owner. */
+static void
+export_release_here(buffer_export *export)
+{
+    PyObject *type, *value, *tb;
+    /* A deallocator may run this with an exception set. */
+    PyErr_Fetch(&type, &value, &tb);
+    PyBuffer_Release(&export->buffer);
+    PyMem_RawFree(export);
+    if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable(NULL);
+    }
+    PyErr_Restore(type, value, tb);
+}
+
+/* Release export (unlinked) with the GIL held: switch to a thread state
+   of its owner if needed. */
+static void
+export_release_with_gil(buffer_export *export)
+{
+    PyThreadState *current = _PyThreadState_GET();
+    PyInterpreterState *owner = interp_find(export->owner);
+    if (owner == NULL) {
+        /* XXX Not possible: the main interpreter adopts the exports of
+           the interpreters that go (buffers_end_interpreter()).  Leak the
+           object rather than release it without its interpreter. */
+        return;
+    }
+    if (owner == current->interp) {
+        export_release_here(export);
+        return;
+    }
+    /* 3.11 allows one thread state per interpreter and OS thread for the
+       interpreter of the first one that the OS thread made (see
+       _PyThreadState_Swap()): reuse that one, suspended further out. */
+    PyThreadState *tstate = PyGILState_GetThisThreadState();
+    int temporary = (tstate == NULL || tstate->interp != owner);
+    if (temporary) {
+        tstate = PyThreadState_New(owner);
+        if (tstate == NULL) {
+            /* XXX Out of memory: the object leaks, and so does export. */
+            return;
+        }
+    }
+    PyThreadState_Swap(tstate);
+    export_release_here(export);
+    if (temporary) {
+        PyThreadState_Clear(tstate);
+    }
+    PyThreadState_Swap(current);
+    if (temporary) {
+        PyThreadState_Delete(tstate);
+    }
+}
+
+/* Return 1 if the calling OS thread holds the GIL, else 0.  The current
+   thread state, if any, is looked up among the live ones (under the lock
+   of the list of interpreters, which is held while one is deleted): that
+   of another thread may be freed as we look. */
+static int
+thread_holds_gil(void)
+{
+    PyThreadState *current = _PyThreadState_UncheckedGet();
+    if (current == NULL) {
+        return 0;
+    }
+    unsigned long me = PyThread_get_thread_ident();
+    int found = 0;
+    PyThread_acquire_lock(_PyRuntime.interpreters.mutex, WAIT_LOCK);
+    for (PyInterpreterState *interp = PyInterpreterState_Head();
+         interp != NULL && !found; interp = PyInterpreterState_Next(interp))
+    {
+        for (PyThreadState *t = PyInterpreterState_ThreadHead(interp);
+             t != NULL; t = PyThreadState_Next(t))
+        {
+            if (t == current) {
+                found = (t->thread_id == me);
+                break;
+            }
+        }
+    }
+    PyThread_release_lock(_PyRuntime.interpreters.mutex);
+    return found;
+}
+
+/* Release export (unlinked), from any thread, with or without the GIL. */
+static void
+export_release(buffer_export *export)
+{
+    if (thread_holds_gil()) {
+        export_release_with_gil(export);
+        return;
+    }
+    if (_Py_IsFinalizing()) {
+        /* XXX PyGILState_Ensure() would end this thread: the object
+           leaks, and so does export. */
+        return;
+    }
+    PyGILState_STATE gil = PyGILState_Ensure();
+    export_release_with_gil(export);
+    PyGILState_Release(gil);
+}
+
+static void
+export_decref(buffer_export *export)
+{
+    buffers_lock();
+    if (--export->refcount > 0 || export->ending) {
+        /* buffers_end_interpreter() releases it once its owner is gone. */
+        buffers_unlock();
+        return;
+    }
+    export_unlink(export);
+    buffers_unlock();
+    export_release(export);
+}
+
+/* Return a new view (one reference) with the layout of src and export,
+   whose reference it takes, or NULL with an exception set (and the
+   reference dropped). */
+static buffer_view *
+view_new(const Py_buffer *src, buffer_export *export)
+{
+    int ndim = src->ndim;
+    const char *format = src->format != NULL ? src->format : "B";
+    size_t narrays = (size_t)ndim * 3;
+    size_t flen = strlen(format) + 1;
+    buffer_view *view = PyMem_RawMalloc(
+        sizeof(buffer_view) + narrays * sizeof(Py_ssize_t) + flen);
+    if (view == NULL) {
+        export_decref(export);
+        PyErr_NoMemory();
+        return NULL;
+    }
+    Py_ssize_t *arrays = (Py_ssize_t *)(view + 1);
+    view->refcount = 1;
+    view->export = export;
+    view->buf = src->buf;
+    view->len = src->len;
+    view->itemsize = src->itemsize;
+    view->readonly = src->readonly;
+    view->ndim = ndim;
+    view->shape = NULL;
+    view->strides = NULL;
+    view->suboffsets = NULL;
+    if (ndim > 0) {
+        /* A memoryview always has a shape and strides. */
+        assert(src->shape != NULL && src->strides != NULL);
+        view->shape = arrays;
+        view->strides = arrays + ndim;
+        memcpy(view->shape, src->shape, ndim * sizeof(Py_ssize_t));
+        memcpy(view->strides, src->strides, ndim * sizeof(Py_ssize_t));
+        if (src->suboffsets != NULL) {
+            view->suboffsets = arrays + 2 * ndim;
+            memcpy(view->suboffsets, src->suboffsets,
+                   ndim * sizeof(Py_ssize_t));
+        }
+    }
+    view->format = (char *)(arrays + narrays);
+    memcpy(view->format, format, flen);
+    return view;
+}
+
+static void
+view_incref(buffer_view *view)
+{
+    buffers_lock();
+    view->refcount++;
+    buffers_unlock();
+}
+
+static void
+view_decref(buffer_view *view)
+{
+    if (!buffers_runtime.initialized) {
+        /* The runtime is gone (queues free their items last): the
+           exported objects went with it. */
+        return;
+    }
+    buffers_lock();
+    Py_ssize_t refcount = --view->refcount;
+    buffers_unlock();
+    if (refcount == 0) {
+        buffer_export *export = view->export;
+        PyMem_RawFree(view);
+        export_decref(export);
+    }
+}
+
+
+/* ------------------------------------------------------------------------
+   Handing the exports of a closing interpreter to the main interpreter
+
+   Once Py_EndInterpreter() has returned, the GC objects that survived it
+   are in rings whose heads were in the freed PyInterpreterState.  The
+   ring of each export's object is moved, without its dead head, into
+   buffers_orphans, a list head of ours that lives as long as the process:
+   a survivor can then be untracked safely.  Then the objects that an
+   export's object keeps alive (found by tp_traverse, from the object)
+   move on to the oldest generation of the main interpreter, whose
+   collector frees them once unreachable.  The other survivors, which
+   nothing we know of keeps alive (3.11 leaks a few objects per
+   interpreter), stay in buffers_orphans, as they would have stayed in
+   the dead rings: collecting them in the main interpreter would run the
+   finalizers of another interpreter's modules there.
+
+   While they move, the objects still in buffers_orphans that were just
+   added carry _PyGC_PREV_MASK_COLLECTING, which only a collection uses
+   otherwise: none runs, since the GIL is held and nothing allocates a
+   Python object.
+*/
+
+/* The GC list heads of a PyInterpreterState, by address only once it is
+   freed: generations and the permanent generation. */
+#define NUM_GC_HEADS (NUM_GENERATIONS + 1)
+
+static PyGC_Head buffers_orphans = {
+    ._gc_next = (uintptr_t)&buffers_orphans,
+    ._gc_prev = (uintptr_t)&buffers_orphans,
+};
+
+static void
+gc_heads_of(PyInterpreterState *interp, PyGC_Head *heads[NUM_GC_HEADS])
+{
+    for (int i = 0; i < NUM_GENERATIONS; i++) {
+        heads[i] = &interp->gc.generations[i].head;
+    }
+    heads[NUM_GENERATIONS] = &interp->gc.permanent_generation.head;
+}
+
+static int
+gc_is_dead_head(PyGC_Head *gc, PyGC_Head *const heads[NUM_GC_HEADS])
+{
+    for (int i = 0; i < NUM_GC_HEADS; i++) {
+        if (gc == heads[i]) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Return the object of export if it is a tracked GC object, or else its
+   heap type (which it keeps alive), or NULL. */
+static PyObject *
+export_gc_object(buffer_export *export)
+{
+    PyObject *obj = export->buffer.obj;
+    if (_PyObject_IS_GC(obj) && _PyObject_GC_IS_TRACKED(obj)) {
+        return obj;
+    }
+    PyObject *type = (PyObject *)Py_TYPE(obj);
+    if (_PyObject_IS_GC(type) && _PyObject_GC_IS_TRACKED(type)) {
+        return type;
+    }
+    return NULL;
+}
+
+/* If obj is in a ring with one of the dead heads, move the ring, without
+   that head, to the end of buffers_orphans, marking each of its objects.
+   Never read the dead head. */
+static void
+gc_orphan_ring(PyObject *obj, PyGC_Head *const heads[NUM_GC_HEADS])
+{
+    PyGC_Head *start = _Py_AS_GC(obj);
+    /* last: the survivor before the dead head */
+    PyGC_Head *last = start;
+    for (;;) {
+        PyGC_Head *next = _PyGCHead_NEXT(last);
+        if (gc_is_dead_head(next, heads)) {
+            break;
+        }
+        if (next == start || next == &buffers_orphans) {
+            /* Moved already, or in a live list */
+            return;
+        }
+        last = next;
+    }
+    PyGC_Head *dead = _PyGCHead_NEXT(last);
+    /* first: the survivor after the dead head */
+    PyGC_Head *first = start;
+    while (_PyGCHead_PREV(first) != dead) {
+        first = _PyGCHead_PREV(first);
+    }
+
+    PyGC_Head *tail = _PyGCHead_PREV(&buffers_orphans);
+    _PyGCHead_SET_NEXT(tail, first);
+    _PyGCHead_SET_PREV(first, tail);
+    _PyGCHead_SET_NEXT(last, &buffers_orphans);
+    _PyGCHead_SET_PREV(&buffers_orphans, last);
+    for (PyGC_Head *gc = first; gc != &buffers_orphans;
+         gc = _PyGCHead_NEXT(gc))
+    {
+        gc->_gc_prev |= _PyGC_PREV_MASK_COLLECTING;
+    }
+}
+
+/* Objects to traverse */
+typedef struct {
+    PyObject **items;
+    Py_ssize_t count;
+    Py_ssize_t capacity;
+    int failed;
+} gc_stack;
+
+/* If op is a marked orphan, move it to the main interpreter's oldest
+   generation and push it, to traverse it next. */
+static int
+gc_adopt_visit(PyObject *op, void *arg)
+{
+    gc_stack *stack = (gc_stack *)arg;
+    if (!_PyObject_IS_GC(op) || !_PyObject_GC_IS_TRACKED(op)) {
+        return 0;
+    }
+    PyGC_Head *gc = _Py_AS_GC(op);
+    if (!(gc->_gc_prev & _PyGC_PREV_MASK_COLLECTING)) {
+        return 0;
+    }
+    if (stack->count == stack->capacity) {
+        Py_ssize_t capacity = stack->capacity ? stack->capacity * 2 : 64;
+        PyObject **items = PyMem_RawRealloc(stack->items,
+                                            capacity * sizeof(PyObject *));
+        if (items == NULL) {
+            /* XXX op, and what only it keeps alive, stay orphans: they
+               leak if they form a cycle. */
+            stack->failed = 1;
+            return 0;
+        }
+        stack->items = items;
+        stack->capacity = capacity;
+    }
+    stack->items[stack->count++] = op;
+
+    gc->_gc_prev &= ~_PyGC_PREV_MASK_COLLECTING;
+    PyGC_Head *prev = _PyGCHead_PREV(gc);
+    PyGC_Head *next = _PyGCHead_NEXT(gc);
+    _PyGCHead_SET_NEXT(prev, next);
+    _PyGCHead_SET_PREV(next, prev);
+    PyGC_Head *head =
+        &_PyInterpreterState_Main()->gc.generations[NUM_GENERATIONS - 1].head;
+    PyGC_Head *tail = _PyGCHead_PREV(head);
+    _PyGCHead_SET_NEXT(tail, gc);
+    _PyGCHead_SET_PREV(gc, tail);
+    _PyGCHead_SET_NEXT(gc, head);
+    _PyGCHead_SET_PREV(head, gc);
+    return 0;
+}
+
+/* Hand obj, if it is a marked orphan, and the marked orphans it reaches
+   to the main interpreter. */
+static void
+gc_adopt(PyObject *obj, gc_stack *stack)
+{
+    (void)gc_adopt_visit(obj, stack);
+    while (stack->count > 0) {
+        PyObject *op = stack->items[--stack->count];
+        traverseproc traverse = Py_TYPE(op)->tp_traverse;
+        if (traverse != NULL) {
+            (void)traverse(op, gc_adopt_visit, stack);
+        }
+    }
+}
+
+/* Clear the marks of the orphans that stay. */
+static void
+gc_unmark_orphans(void)
+{
+    for (PyGC_Head *gc = _PyGCHead_NEXT(&buffers_orphans);
+         gc != &buffers_orphans; gc = _PyGCHead_NEXT(gc))
+    {
+        gc->_gc_prev &= ~_PyGC_PREV_MASK_COLLECTING;
+    }
+}
+
+/* Hand the exports of interpreter id, whose GC list heads were at the
+   addresses in heads, and what they keep alive, to the main interpreter.
+   Called right after Py_EndInterpreter(), with the GIL held. */
+static void
+exports_hand_over(int64_t id, PyGC_Head *const heads[NUM_GC_HEADS])
+{
+    int64_t main_id = PyInterpreterState_GetID(_PyInterpreterState_Main());
+    buffer_export *e;
+
+    /* Only the GIL holder could drop the last reference to an export:
+       the list does not change meanwhile, and the mutex is not needed. */
+    for (e = buffers_runtime.exports; e != NULL; e = e->next) {
+        if (e->owner == id) {
+            PyObject *obj = export_gc_object(e);
+            if (obj != NULL) {
+                gc_orphan_ring(obj, heads);
+            }
+        }
+    }
+    gc_stack stack = {NULL, 0, 0, 0};
+    for (e = buffers_runtime.exports; e != NULL; e = e->next) {
+        if (e->owner == id) {
+            PyObject *obj = export_gc_object(e);
+            if (obj != NULL) {
+                gc_adopt(obj, &stack);
+            }
+            e->owner = main_id;
+        }
+    }
+    PyMem_RawFree(stack.items);
+    gc_unmark_orphans();
+}
+
+/* Mark the exports of interpreter id as ending (or not), with the mutex
+   held. */
+static void
+exports_set_ending(int64_t id, int ending)
+{
+    for (buffer_export *e = buffers_runtime.exports; e != NULL;
+         e = e->next)
+    {
+        if (e->owner == id) {
+            e->ending = ending;
+        }
+    }
+}
+
+void
+buffers_end_interpreter(PyThreadState *tstate, PyThreadState *caller)
+{
+    if (!buffers_runtime.initialized) {
+        Py_EndInterpreter(tstate);
+        PyThreadState_Swap(caller);
+        return;
+    }
+    PyInterpreterState *interp = tstate->interp;
+    int64_t id = PyInterpreterState_GetID(interp);
+    PyGC_Head *heads[NUM_GC_HEADS];
+    gc_heads_of(interp, heads);
+    buffers_lock();
+    exports_set_ending(id, 1);
+    buffers_unlock();
+
+    Py_EndInterpreter(tstate);
+    /* No thread state is current, but the GIL is still held: nothing can
+       untrack a survivor before it is handed over. */
+    exports_hand_over(id, heads);
+    PyThreadState_Swap(caller);
+
+    /* Release the exports whose last view went meanwhile: they are the
+       only ones left with no view. */
+    int64_t main_id = PyInterpreterState_GetID(_PyInterpreterState_Main());
+    buffers_lock();
+    exports_set_ending(main_id, 0);
+    for (;;) {
+        buffer_export *e = buffers_runtime.exports;
+        while (e != NULL && e->refcount > 0) {
+            e = e->next;
+        }
+        if (e == NULL) {
+            break;
+        }
+        export_unlink(e);
+        buffers_unlock();
+        export_release_with_gil(e);
+        buffers_lock();
+    }
+    buffers_unlock();
+}
+
+
+/* ------------------------------------------------------------------------
+   The SharedBuffer type: what a received memoryview shows
+*/
+
+typedef struct {
+    PyObject_HEAD
+    buffer_view *view;          /* a reference */
+} sharedbufferobject;
+
+static int
+sharedbuffer_getbuffer(PyObject *self, Py_buffer *buffer, int flags)
+{
+    buffer_view *view = ((sharedbufferobject *)self)->view;
+
+    if ((flags & PyBUF_WRITABLE) && view->readonly) {
+        PyErr_SetString(PyExc_BufferError, "the shared buffer is read-only");
+        return -1;
+    }
+    buffer->buf = view->buf;
+    buffer->len = view->len;
+    buffer->itemsize = view->itemsize;
+    buffer->readonly = view->readonly;
+    buffer->ndim = view->ndim;
+    buffer->format = (flags & PyBUF_FORMAT) ? view->format : NULL;
+    buffer->shape = view->shape;
+    buffer->strides = view->strides;
+    buffer->suboffsets = view->suboffsets;
+    buffer->internal = NULL;
+
+    if (view->suboffsets != NULL
+        && (flags & PyBUF_INDIRECT) != PyBUF_INDIRECT)
+    {
+        PyErr_SetString(PyExc_BufferError,
+                        "the shared buffer needs suboffsets");
+        return -1;
+    }
+    if ((flags & PyBUF_C_CONTIGUOUS) == PyBUF_C_CONTIGUOUS
+        && !PyBuffer_IsContiguous(buffer, 'C'))
+    {
+        PyErr_SetString(PyExc_BufferError,
+                        "the shared buffer is not C-contiguous");
+        return -1;
+    }
+    if ((flags & PyBUF_F_CONTIGUOUS) == PyBUF_F_CONTIGUOUS
+        && !PyBuffer_IsContiguous(buffer, 'F'))
+    {
+        PyErr_SetString(PyExc_BufferError,
+                        "the shared buffer is not Fortran-contiguous");
+        return -1;
+    }
+    if ((flags & PyBUF_ANY_CONTIGUOUS) == PyBUF_ANY_CONTIGUOUS
+        && !PyBuffer_IsContiguous(buffer, 'A'))
+    {
+        PyErr_SetString(PyExc_BufferError,
+                        "the shared buffer is not contiguous");
+        return -1;
+    }
+    if ((flags & PyBUF_STRIDES) != PyBUF_STRIDES) {
+        if (!PyBuffer_IsContiguous(buffer, 'C')) {
+            PyErr_SetString(PyExc_BufferError,
+                            "the shared buffer is not C-contiguous");
+            return -1;
+        }
+        buffer->strides = NULL;
+    }
+    if ((flags & PyBUF_ND) != PyBUF_ND) {
+        /* Unsigned bytes, as PyBuffer_FillInfo() describes them */
+        buffer->ndim = 1;
+        buffer->shape = NULL;
+    }
+    buffer->obj = Py_NewRef(self);
+    return 0;
+}
+
+static void
+sharedbuffer_dealloc(PyObject *self)
+{
+    PyTypeObject *tp = Py_TYPE(self);
+    view_decref(((sharedbufferobject *)self)->view);
+    tp->tp_free(self);
+    Py_DECREF(tp);
+}
+
+static int
+is_sharedbuffer(PyObject *obj)
+{
+    PyBufferProcs *procs = Py_TYPE(obj)->tp_as_buffer;
+    return procs != NULL && procs->bf_getbuffer == sharedbuffer_getbuffer;
+}
+
+PyDoc_STRVAR(sharedbuffer_doc,
+"Memory of another interpreter, shown by a memoryview.");
+
+static PyType_Slot sharedbuffer_slots[] = {
+    {Py_tp_doc, (void *)sharedbuffer_doc},
+    {Py_tp_dealloc, sharedbuffer_dealloc},
+    {Py_bf_getbuffer, sharedbuffer_getbuffer},
+    {0, NULL},
+};
+
+static PyType_Spec sharedbuffer_spec = {
+    .name = "_interpreters.SharedBuffer",
+    .basicsize = sizeof(sharedbufferobject),
+    .flags = (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_IMMUTABLETYPE
+              | Py_TPFLAGS_DISALLOW_INSTANTIATION),
+    .slots = sharedbuffer_slots,
+};
+
+
+/* ------------------------------------------------------------------------
+   memoryview as an xdata kind
+*/
+
+static void *
+memoryview_share(PyObject *obj)
+{
+    PyMemoryViewObject *mv = (PyMemoryViewObject *)obj;
+    if (mv->flags & _Py_MEMORYVIEW_RELEASED) {
+        PyErr_SetString(PyExc_ValueError,
+                        "operation forbidden on released memoryview object");
+        return NULL;
+    }
+    PyObject *base = mv->view.obj;
+    if (base == NULL) {
+        /* PyMemoryView_FromMemory() and the like: nothing says how long
+           the memory lives. */
+        PyErr_SetString(PyExc_ValueError,
+                        "a memoryview without an underlying object "
+                        "cannot be shared");
+        return NULL;
+    }
+    buffer_export *export;
+    if (is_sharedbuffer(base)) {
+        /* A view of a view: refer to the original export. */
+        export = ((sharedbufferobject *)base)->view->export;
+        export_incref(export);
+    }
+    else {
+        export = export_new(base);
+        if (export == NULL) {
+            return NULL;
+        }
+    }
+    return view_new(&mv->view, export);
+}
+
+static void *
+memoryview_xdata_share(PyObject *obj)
+{
+    void *view = memoryview_share(obj);
+    if (view == NULL && !PyErr_ExceptionMatches(PyExc_MemoryError)) {
+        interpreters_state *st = interpreters_current_state();
+        if (st != NULL) {
+            (void)xdata_raise_not_shareable(
+                st, "this memoryview cannot be shared");
+        }
+    }
+    return view;
+}
+
+static void
+memoryview_xdata_incref(void *view)
+{
+    view_incref(view);
+}
+
+static void
+memoryview_xdata_decref(void *view)
+{
+    view_decref(view);
+}
+
+static PyObject *
+memoryview_xdata_new_object(interpreters_state *st, void *view)
+{
+    sharedbufferobject *self = PyObject_New(sharedbufferobject,
+                                            st->SharedBufferType);
+    if (self == NULL) {
+        return NULL;
+    }
+    view_incref(view);
+    self->view = view;
+    PyObject *mv = PyMemoryView_FromObject((PyObject *)self);
+    Py_DECREF(self);
+    return mv;
+}
+
+static const xdata_kind memoryview_xdata_kind = {
+    .share = memoryview_xdata_share,
+    .incref = memoryview_xdata_incref,
+    .decref = memoryview_xdata_decref,
+    .new_object = memoryview_xdata_new_object,
+};
+
+int
+buffers_module_exec(PyObject *module, interpreters_state *st)
+{
+    if (buffers_init_runtime() < 0) {
+        return -1;
+    }
+    st->SharedBufferType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &sharedbuffer_spec, NULL);
+    if (st->SharedBufferType == NULL) {
+        return -1;
+    }
+    return xdata_register_type(st, &PyMemoryView_Type,
+                               &memoryview_xdata_kind);
+}
