@@ -272,6 +272,36 @@ class BufferTests:
         del views
         gc.collect()
 
+    def test_owner_closed_with_a_view_of_its_own(self):
+        # The owner's own view goes while it is being closed: the export
+        # is released once the owner is gone, in the main interpreter.
+        q = self.create_queue()
+        owner = self.create()
+        owner.prepare_main(q=q)
+        self.exec(owner, """
+            import array
+            a = array.array('q', [7])
+            q.put(memoryview(a))
+            view = q.get()
+            del a
+            assert type(view.obj).__name__ == 'SharedBuffer'
+            """)
+        self.close(owner)
+        gc.collect()
+
+    def test_owner_closed_then_main_collects(self):
+        # What the export keeps alive now belongs to the main interpreter:
+        # collections there, before and after the release, are safe.
+        owner = self.create()
+        view = owner.call(new_view, 'array', 4)
+        self.close(owner)
+        gc.collect()
+        junk = [[i] for i in range(10_000)]
+        gc.collect()
+        self.assertEqual(view.tolist(), [1] * 4)
+        del view, junk
+        gc.collect()
+
     def test_queue_both_ways(self):
         q = self.create_queue()
         ba = bytearray(8)

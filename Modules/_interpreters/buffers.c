@@ -344,231 +344,247 @@ view_decref(buffer_view *view)
 /* ------------------------------------------------------------------------
    Handing the exports of a closing interpreter to the main interpreter
 
-   Once Py_EndInterpreter() has returned, the GC objects that survived it
-   are in rings whose heads were in the freed PyInterpreterState.  The
-   ring of each export's object is moved, without its dead head, into
-   buffers_orphans, a list head of ours that lives as long as the process:
-   a survivor can then be untracked safely.  Then the objects that an
-   export's object keeps alive (found by tp_traverse, from the object)
-   move on to the oldest generation of the main interpreter, whose
-   collector frees them once unreachable.  The other survivors, which
-   nothing we know of keeps alive (3.11 leaks a few objects per
-   interpreter), stay in buffers_orphans, as they would have stayed in
-   the dead rings: collecting them in the main interpreter would run the
-   finalizers of another interpreter's modules there.
+   3.11's Py_EndInterpreter() untracks every object that its last
+   collection left alive, and leaks a reference to each on purpose
+   (_PyGC_Fini(), bpo-46070 and gh-92036): the GC list heads are freed
+   with the interpreter, so such an object is never deallocated.  That
+   keeps the memory of an export valid, but would leak the exporting
+   object, its type and its module.  So, before that last collection, the
+   objects that the exports of the interpreter keep alive (found by
+   tp_traverse from each exporting object, or from its heap type) move
+   from the interpreter's GC lists to the oldest generation of the main
+   interpreter, whose collector frees them once unreachable.  The moment
+   comes when the interpreter's dict (PyInterpreterState_GetDict()) is
+   cleared, in PyInterpreterState_Clear(): after its modules were
+   finalized, so that a module keeps little alive, and before its last
+   collection.  A capsule in that dict runs the move when it goes.
 
-   While they move, the objects still in buffers_orphans that were just
-   added carry _PyGC_PREV_MASK_COLLECTING, which only a collection uses
-   otherwise: none runs, since the GIL is held and nothing allocates a
-   Python object.
+   While the objects move, those moved carry _PyGC_PREV_MASK_COLLECTING,
+   which only a collection uses otherwise: none runs, since nothing
+   allocates a Python object meanwhile.
 */
 
-/* The GC list heads of a PyInterpreterState, by address only once it is
-   freed: generations and the permanent generation. */
-#define NUM_GC_HEADS (NUM_GENERATIONS + 1)
+#define HANDOVER_KEY "_interpreters.buffers.handover"
 
-static PyGC_Head buffers_orphans = {
-    ._gc_next = (uintptr_t)&buffers_orphans,
-    ._gc_prev = (uintptr_t)&buffers_orphans,
-};
-
-static void
-gc_heads_of(PyInterpreterState *interp, PyGC_Head *heads[NUM_GC_HEADS])
-{
-    for (int i = 0; i < NUM_GENERATIONS; i++) {
-        heads[i] = &interp->gc.generations[i].head;
-    }
-    heads[NUM_GENERATIONS] = &interp->gc.permanent_generation.head;
-}
-
-static int
-gc_is_dead_head(PyGC_Head *gc, PyGC_Head *const heads[NUM_GC_HEADS])
-{
-    for (int i = 0; i < NUM_GC_HEADS; i++) {
-        if (gc == heads[i]) {
-            return 1;
-        }
-    }
-    return 0;
-}
-
-/* Return the object of export if it is a tracked GC object, or else its
-   heap type (which it keeps alive), or NULL. */
-static PyObject *
-export_gc_object(buffer_export *export)
-{
-    PyObject *obj = export->buffer.obj;
-    if (_PyObject_IS_GC(obj) && _PyObject_GC_IS_TRACKED(obj)) {
-        return obj;
-    }
-    PyObject *type = (PyObject *)Py_TYPE(obj);
-    if (_PyObject_IS_GC(type) && _PyObject_GC_IS_TRACKED(type)) {
-        return type;
-    }
-    return NULL;
-}
-
-/* If obj is in a ring with one of the dead heads, move the ring, without
-   that head, to the end of buffers_orphans, marking each of its objects.
-   Never read the dead head. */
-static void
-gc_orphan_ring(PyObject *obj, PyGC_Head *const heads[NUM_GC_HEADS])
-{
-    PyGC_Head *start = _Py_AS_GC(obj);
-    /* last: the survivor before the dead head */
-    PyGC_Head *last = start;
-    for (;;) {
-        PyGC_Head *next = _PyGCHead_NEXT(last);
-        if (gc_is_dead_head(next, heads)) {
-            break;
-        }
-        if (next == start || next == &buffers_orphans) {
-            /* Moved already, or in a live list */
-            return;
-        }
-        last = next;
-    }
-    PyGC_Head *dead = _PyGCHead_NEXT(last);
-    /* first: the survivor after the dead head */
-    PyGC_Head *first = start;
-    while (_PyGCHead_PREV(first) != dead) {
-        first = _PyGCHead_PREV(first);
-    }
-
-    PyGC_Head *tail = _PyGCHead_PREV(&buffers_orphans);
-    _PyGCHead_SET_NEXT(tail, first);
-    _PyGCHead_SET_PREV(first, tail);
-    _PyGCHead_SET_NEXT(last, &buffers_orphans);
-    _PyGCHead_SET_PREV(&buffers_orphans, last);
-    for (PyGC_Head *gc = first; gc != &buffers_orphans;
-         gc = _PyGCHead_NEXT(gc))
-    {
-        gc->_gc_prev |= _PyGC_PREV_MASK_COLLECTING;
-    }
-}
-
-/* Objects to traverse */
+/* A growing array of objects, in raw memory */
 typedef struct {
     PyObject **items;
     Py_ssize_t count;
     Py_ssize_t capacity;
-    int failed;
-} gc_stack;
+} gc_objects;
 
-/* If op is a marked orphan, move it to the main interpreter's oldest
-   generation and push it, to traverse it next. */
+/* Objects moved, still to traverse, where they move, and the weak
+   references with a callback found on the way */
+typedef struct {
+    gc_objects stack;
+    PyGC_Head *dest;
+    gc_objects armed;
+} gc_mover;
+
 static int
-gc_adopt_visit(PyObject *op, void *arg)
+gc_objects_push(gc_objects *objects, PyObject *op)
 {
-    gc_stack *stack = (gc_stack *)arg;
-    if (!_PyObject_IS_GC(op) || !_PyObject_GC_IS_TRACKED(op)) {
-        return 0;
-    }
-    PyGC_Head *gc = _Py_AS_GC(op);
-    if (!(gc->_gc_prev & _PyGC_PREV_MASK_COLLECTING)) {
-        return 0;
-    }
-    if (stack->count == stack->capacity) {
-        Py_ssize_t capacity = stack->capacity ? stack->capacity * 2 : 64;
-        PyObject **items = PyMem_RawRealloc(stack->items,
+    if (objects->count == objects->capacity) {
+        Py_ssize_t capacity = objects->capacity ? objects->capacity * 2 : 64;
+        PyObject **items = PyMem_RawRealloc(objects->items,
                                             capacity * sizeof(PyObject *));
         if (items == NULL) {
-            /* XXX op, and what only it keeps alive, stay orphans: they
-               leak if they form a cycle. */
-            stack->failed = 1;
-            return 0;
+            return -1;
         }
-        stack->items = items;
-        stack->capacity = capacity;
+        objects->items = items;
+        objects->capacity = capacity;
     }
-    stack->items[stack->count++] = op;
+    objects->items[objects->count++] = op;
+    return 0;
+}
 
-    gc->_gc_prev &= ~_PyGC_PREV_MASK_COLLECTING;
+/* Move gc from its list to the end of the list head. */
+static void
+gc_move(PyGC_Head *gc, PyGC_Head *head)
+{
     PyGC_Head *prev = _PyGCHead_PREV(gc);
     PyGC_Head *next = _PyGCHead_NEXT(gc);
     _PyGCHead_SET_NEXT(prev, next);
     _PyGCHead_SET_PREV(next, prev);
-    PyGC_Head *head =
-        &_PyInterpreterState_Main()->gc.generations[NUM_GENERATIONS - 1].head;
     PyGC_Head *tail = _PyGCHead_PREV(head);
     _PyGCHead_SET_NEXT(tail, gc);
     _PyGCHead_SET_PREV(gc, tail);
     _PyGCHead_SET_NEXT(gc, head);
     _PyGCHead_SET_PREV(head, gc);
+}
+
+/* If op is tracked and not moved yet, move it to the end of
+   mover->dest, marked, and push it, to traverse it later. */
+static int
+gc_move_visit(PyObject *op, void *arg)
+{
+    gc_mover *mover = (gc_mover *)arg;
+    if (!_PyObject_IS_GC(op) || !_PyObject_GC_IS_TRACKED(op)) {
+        return 0;
+    }
+    PyGC_Head *gc = _Py_AS_GC(op);
+    if (gc->_gc_prev & _PyGC_PREV_MASK_COLLECTING) {
+        return 0;
+    }
+    if (gc_objects_push(&mover->stack, op) < 0) {
+        /* XXX op, and what only it keeps alive, stay: _PyGC_Fini() leaks
+           them. */
+        return 0;
+    }
+    gc_move(gc, mover->dest);
+    gc->_gc_prev |= _PyGC_PREV_MASK_COLLECTING;
     return 0;
 }
 
-/* Hand obj, if it is a marked orphan, and the marked orphans it reaches
-   to the main interpreter. */
+/* The weak references to op go with it: the interpreter's last
+   collection would leave them alive, and _PyGC_Fini() would leak them
+   (a heap type has one, in its base's __subclasses__()).  Those without
+   a callback move like op; those with one are disarmed later. */
 static void
-gc_adopt(PyObject *obj, gc_stack *stack)
+gc_move_weakrefs(PyObject *op, gc_mover *mover)
 {
-    (void)gc_adopt_visit(obj, stack);
-    while (stack->count > 0) {
-        PyObject *op = stack->items[--stack->count];
+    if (!_PyType_SUPPORTS_WEAKREFS(Py_TYPE(op))) {
+        return;
+    }
+    PyObject **list = _PyObject_GET_WEAKREFS_LISTPTR(op);
+    for (PyWeakReference *ref = (PyWeakReference *)*list; ref != NULL;
+         ref = ref->wr_next)
+    {
+        if (ref->wr_callback == NULL) {
+            (void)gc_move_visit((PyObject *)ref, mover);
+        }
+        else if (gc_objects_push(&mover->armed, (PyObject *)ref) == 0) {
+            /* Dropping a callback may drop another weak reference. */
+            Py_INCREF(ref);
+        }
+        /* else XXX out of memory: it stays, and leaks. */
+    }
+}
+
+/* Move obj, if tracked, and the tracked objects it reaches (and their weak
+   references) to the end of mover->dest, marked. */
+static void
+gc_move_reachable(PyObject *obj, gc_mover *mover)
+{
+    (void)gc_move_visit(obj, mover);
+    while (mover->stack.count > 0) {
+        PyObject *op = mover->stack.items[--mover->stack.count];
         traverseproc traverse = Py_TYPE(op)->tp_traverse;
         if (traverse != NULL) {
-            (void)traverse(op, gc_adopt_visit, stack);
+            (void)traverse(op, gc_move_visit, mover);
         }
+        gc_move_weakrefs(op, mover);
     }
 }
 
-/* Clear the marks of the orphans that stay. */
+/* A weak reference of the closing interpreter to an object that outlives
+   it must not call back into the interpreter's code from another one:
+   drop its callback (as _PyGC_Fini() would have kept the object alive
+   forever, it would never have run), and hand it over too. */
 static void
-gc_unmark_orphans(void)
+gc_disarm(PyObject *op, PyGC_Head *head)
 {
-    for (PyGC_Head *gc = _PyGCHead_NEXT(&buffers_orphans);
-         gc != &buffers_orphans; gc = _PyGCHead_NEXT(gc))
-    {
-        gc->_gc_prev &= ~_PyGC_PREV_MASK_COLLECTING;
+    PyWeakReference *ref = (PyWeakReference *)op;
+    if (_PyObject_GC_IS_TRACKED(op)) {
+        gc_move(_Py_AS_GC(op), head);
     }
+    Py_CLEAR(ref->wr_callback);
 }
 
-/* Hand the exports of interpreter id, whose GC list heads were at the
-   addresses in heads, and what they keep alive, to the main interpreter.
-   Called right after Py_EndInterpreter(), with the GIL held. */
+/* The capsule's destructor: move what the exports of the current
+   interpreter, which is being cleared, keep alive to the main
+   interpreter. */
 static void
-exports_hand_over(int64_t id, PyGC_Head *const heads[NUM_GC_HEADS])
+exports_hand_over(PyObject *capsule)
 {
-    int64_t main_id = PyInterpreterState_GetID(_PyInterpreterState_Main());
-    buffer_export *e;
+    int64_t id = PyInterpreterState_GetID(_PyInterpreterState_GET());
+    PyGC_Head moved = {
+        ._gc_next = (uintptr_t)&moved,
+        ._gc_prev = (uintptr_t)&moved,
+    };
+    gc_mover mover = {{NULL, 0, 0}, &moved, {NULL, 0, 0}};
 
-    /* Only the GIL holder could drop the last reference to an export:
-       the list does not change meanwhile, and the mutex is not needed. */
-    for (e = buffers_runtime.exports; e != NULL; e = e->next) {
-        if (e->owner == id) {
-            PyObject *obj = export_gc_object(e);
-            if (obj != NULL) {
-                gc_orphan_ring(obj, heads);
-            }
-        }
-    }
-    gc_stack stack = {NULL, 0, 0, 0};
-    for (e = buffers_runtime.exports; e != NULL; e = e->next) {
-        if (e->owner == id) {
-            PyObject *obj = export_gc_object(e);
-            if (obj != NULL) {
-                gc_adopt(obj, &stack);
-            }
-            e->owner = main_id;
-        }
-    }
-    PyMem_RawFree(stack.items);
-    gc_unmark_orphans();
-}
-
-/* Mark the exports of interpreter id as ending (or not), with the mutex
-   held. */
-static void
-exports_set_ending(int64_t id, int ending)
-{
+    /* The exports of this interpreter wait for the end of
+       Py_EndInterpreter() to be released (they are "ending"), and
+       nothing here runs code or takes the mutex. */
+    buffers_lock();
     for (buffer_export *e = buffers_runtime.exports; e != NULL;
          e = e->next)
     {
         if (e->owner == id) {
-            e->ending = ending;
+            PyObject *obj = e->buffer.obj;
+            gc_move_reachable(obj, &mover);
+            /* A heap type's instances keep it alive, whether they
+               traverse it or not. */
+            gc_move_reachable((PyObject *)Py_TYPE(obj), &mover);
         }
     }
+    buffers_unlock();
+    PyMem_RawFree(mover.stack.items);
+
+    PyGC_Head *head =
+        &_PyInterpreterState_Main()->gc.generations[NUM_GENERATIONS - 1].head;
+    if (_PyGCHead_NEXT(&moved) == &moved) {
+        goto disarm;
+    }
+    /* Unmark them, and append them to the main interpreter's oldest
+       generation. */
+    PyGC_Head *first = _PyGCHead_NEXT(&moved);
+    PyGC_Head *last = _PyGCHead_PREV(&moved);
+    for (PyGC_Head *gc = first; gc != &moved; gc = _PyGCHead_NEXT(gc)) {
+        gc->_gc_prev &= ~_PyGC_PREV_MASK_COLLECTING;
+    }
+    PyGC_Head *tail = _PyGCHead_PREV(head);
+    _PyGCHead_SET_NEXT(tail, first);
+    _PyGCHead_SET_PREV(first, tail);
+    _PyGCHead_SET_NEXT(last, head);
+    _PyGCHead_SET_PREV(head, last);
+
+disarm:
+    /* Last: dropping a callback may run code. */
+    for (Py_ssize_t i = 0; i < mover.armed.count; i++) {
+        gc_disarm(mover.armed.items[i], head);
+    }
+    for (Py_ssize_t i = 0; i < mover.armed.count; i++) {
+        Py_DECREF(mover.armed.items[i]);
+    }
+    PyMem_RawFree(mover.armed.items);
+}
+
+/* Arrange for exports_hand_over() to run when the current interpreter's
+   dict is cleared.  Without it (out of memory), the objects leak. */
+static void
+exports_plan_hand_over(void)
+{
+    PyObject *dict = PyInterpreterState_GetDict(_PyInterpreterState_GET());
+    if (dict == NULL) {
+        return;
+    }
+    PyObject *capsule = PyCapsule_New(&buffers_runtime, HANDOVER_KEY,
+                                      exports_hand_over);
+    if (capsule == NULL
+        || PyDict_SetItemString(dict, HANDOVER_KEY, capsule) < 0)
+    {
+        PyErr_Clear();
+    }
+    Py_XDECREF(capsule);
+}
+
+/* Mark the exports of interpreter id as ending, with the mutex held;
+   return how many there are. */
+static Py_ssize_t
+exports_set_ending(int64_t id)
+{
+    Py_ssize_t count = 0;
+    for (buffer_export *e = buffers_runtime.exports; e != NULL;
+         e = e->next)
+    {
+        if (e->owner == id) {
+            e->ending = 1;
+            count++;
+        }
+    }
+    return count;
 }
 
 void
@@ -579,25 +595,30 @@ buffers_end_interpreter(PyThreadState *tstate, PyThreadState *caller)
         PyThreadState_Swap(caller);
         return;
     }
-    PyInterpreterState *interp = tstate->interp;
-    int64_t id = PyInterpreterState_GetID(interp);
-    PyGC_Head *heads[NUM_GC_HEADS];
-    gc_heads_of(interp, heads);
-    buffers_lock();
-    exports_set_ending(id, 1);
-    buffers_unlock();
-
-    Py_EndInterpreter(tstate);
-    /* No thread state is current, but the GIL is still held: nothing can
-       untrack a survivor before it is handed over. */
-    exports_hand_over(id, heads);
-    PyThreadState_Swap(caller);
-
-    /* Release the exports whose last view went meanwhile: they are the
-       only ones left with no view. */
+    int64_t id = PyInterpreterState_GetID(tstate->interp);
     int64_t main_id = PyInterpreterState_GetID(_PyInterpreterState_Main());
     buffers_lock();
-    exports_set_ending(main_id, 0);
+    Py_ssize_t count = exports_set_ending(id);
+    buffers_unlock();
+    if (count > 0) {
+        exports_plan_hand_over();
+    }
+
+    Py_EndInterpreter(tstate);
+    PyThreadState_Swap(caller);
+
+    /* The interpreter's exports now belong to the main interpreter.
+       Release those whose last view went meanwhile: they are the only
+       ones left with no view. */
+    buffers_lock();
+    for (buffer_export *e = buffers_runtime.exports; e != NULL;
+         e = e->next)
+    {
+        if (e->owner == id) {
+            e->owner = main_id;
+            e->ending = 0;
+        }
+    }
     for (;;) {
         buffer_export *e = buffers_runtime.exports;
         while (e != NULL && e->refcount > 0) {
