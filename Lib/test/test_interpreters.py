@@ -2138,7 +2138,7 @@ class ShareableTests(TestBase):
 
     def test_is_not_shareable(self):
         not_shareable = PICKLED + PICKLED_HERE + [
-            object(), [], {}, memoryview(b'x'), NotImplemented,
+            object(), [], {}, NotImplemented,
             ((), [()]), ('x', (b'y', {})), bool, _make_closure(),
             lambda: None, threading.Lock(), sys, interpreters.get_main(),
         ]

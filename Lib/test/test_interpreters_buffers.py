@@ -302,6 +302,28 @@ class BufferTests:
         del view, junk
         gc.collect()
 
+    def test_owner_closed_weakref_callbacks_do_not_run(self):
+        # The owner's weak references to the exporting object die with
+        # it: their callbacks never run in another interpreter.
+        owner = self.create()
+        self.exec(owner, """
+            import array, weakref
+            a = array.array('b', [0] * 4)
+            def callback(ref):
+                raise RuntimeError('called back')
+            ref = weakref.ref(a, callback)
+            refs = weakref.WeakSet([a])
+            view = memoryview(a)
+            del a
+            """)
+        view = owner.call(main_attr, 'view')
+        self.close(owner)
+        with support.catch_unraisable_exception() as cm:
+            view[0] = 1
+            del view
+            gc.collect()
+            self.assertIsNone(cm.unraisable)
+
     def test_queue_both_ways(self):
         q = self.create_queue()
         ba = bytearray(8)

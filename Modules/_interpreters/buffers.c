@@ -174,9 +174,11 @@ export_release_with_gil(buffer_export *export)
     PyThreadState *current = _PyThreadState_GET();
     PyInterpreterState *owner = interp_find(export->owner);
     if (owner == NULL) {
-        /* XXX Not possible: the main interpreter adopts the exports of
-           the interpreters that go (buffers_end_interpreter()).  Leak the
-           object rather than release it without its interpreter. */
+        /* The main interpreter adopts the exports of the interpreters
+           that this module ends (buffers_end_interpreter()).  Another
+           module ended this one (_xxsubinterpreters.destroy()), and
+           3.11's _PyGC_Fini() made the object immortal: leave it. */
+        PyMem_RawFree(export);
         return;
     }
     if (owner == current->interp) {

@@ -39,26 +39,34 @@
  * keeps alive, to the main interpreter.  In 3.11 objects use the
  * allocator of the process and no interpreter state once they exist,
  * except for one thing: a GC-tracked object is linked into a list whose
- * head lives in its PyInterpreterState, freed by Py_EndInterpreter().
- * Untracking a survivor next to that head (its deallocation does) would
- * write into freed memory.  So finalize.c calls buffers_end_interpreter()
- * instead of Py_EndInterpreter(): it remembers the addresses of the
- * interpreter's GC list heads, marks the interpreter's exports as ending
- * (a release meanwhile, from finalizers or from other threads, waits until
- * the end), runs Py_EndInterpreter() and then, still holding the GIL,
- * walks each ring of survivors that an export's object (or its heap type)
- * belongs to, up to the dead head, whose address is only compared, never
- * read.  The ring, without its dead head, is spliced into the main
- * interpreter's oldest generation: from then on, the survivors belong to
- * the main interpreter, whose collector frees the cycles among them once
- * the export is released, there.  Py_EndInterpreter()'s last collection
- * is a full one, so every object that its finalization left alive is in
- * the oldest generation's ring.
+ * head lives in its PyInterpreterState, which Py_EndInterpreter() frees.
+ * 3.11.2 copes by untracking, at the very end, every object still alive,
+ * and leaking a reference to each so that no deallocator ever runs
+ * (_PyGC_Fini(), gh-92036): safe, but the exporting object, its type and
+ * its module would leak.
  *
- * XXX Survivors outside that ring (objects tracked after that last
- * collection, or frozen with gc.freeze()), and GC objects reachable from
- * an exporting object that is neither GC-tracked nor of a heap type, are
- * not handed over.  No exporter of the standard library has them.
+ * So finalize.c calls buffers_end_interpreter() instead of
+ * Py_EndInterpreter().  It marks the interpreter's exports as ending (a
+ * release meanwhile, from finalizers or from other threads, waits), and
+ * puts a capsule in the interpreter's dict, which
+ * PyInterpreterState_Clear() clears after the modules are finalized and
+ * before the last collection.  The capsule's destructor moves the objects
+ * that each export's object reaches (tp_traverse, from the object and its
+ * type), and the weak references to them, from the interpreter's GC lists
+ * to the oldest generation of the main interpreter: the last collection
+ * and _PyGC_Fini() no longer see them, and the main interpreter's
+ * collector frees them once the export is released.  Weak references
+ * with a callback lose it, as its code belongs to the closing interpreter
+ * (without the hand-over, the object would have lived forever and the
+ * callback would never have run).  After Py_EndInterpreter(), the
+ * exports belong to the main interpreter, and those whose last view went
+ * meanwhile are released there.
+ *
+ * XXX What an exporting object reaches only through an untracked object
+ * (none does, in the standard library) is not handed over: _PyGC_Fini()
+ * leaks it, safely.  The finalizers of handed-over objects written in
+ * Python would run in the main interpreter, with their module's globals
+ * cleared; no exporter of the standard library has one.
  */
 
 #ifndef Py_INTERPRETERS_BUFFERS_H
