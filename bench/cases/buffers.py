@@ -51,13 +51,14 @@ def _sender(size):
     interp.prepare_main(q=q)
     interp.run('view = None')
     item = _payload(size)
+    item[-1] = 0
     view = memoryview(item)
     counter = [0]
 
     def send():
         counter[0] = (counter[0] + 1) & 0x7f
         q.put(view)
-        interp.run(f'view = q.get(); view[-1] = {counter[0]}')
+        interp.run('view = q.get(); view[-1] = (view[-1] + 1) & 0x7f')
         if item[-1] != counter[0]:
             raise RuntimeError('the view does not show the same memory')
 
