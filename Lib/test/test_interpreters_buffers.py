@@ -312,7 +312,7 @@ class BufferTests:
             def callback(ref):
                 raise RuntimeError('called back')
             ref = weakref.ref(a, callback)
-            refs = weakref.WeakSet([a])
+            refs = weakref.WeakValueDictionary(a=a)
             view = memoryview(a)
             del a
             """)
