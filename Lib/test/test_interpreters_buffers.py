@@ -44,7 +44,9 @@ class InterpretersAPI:
     """The interpreters module's way of doing things."""
 
     def create(self):
-        return interpreters.create()
+        interp = interpreters.create()
+        interp.prepare_main(TIMEOUT=support.SHORT_TIMEOUT)
+        return interp
 
     def exec(self, interp, code):
         interp.run(dedent(code))
@@ -60,7 +62,9 @@ class ConcurrentAPI:
     """The concurrent.interpreters module's way of doing things."""
 
     def create(self):
-        return cinterpreters.create()
+        interp = cinterpreters.create()
+        interp.prepare_main(TIMEOUT=support.SHORT_TIMEOUT)
+        return interp
 
     def exec(self, interp, code):
         interp.exec(dedent(code))
@@ -282,7 +286,7 @@ class BufferTests:
             import array
             a = array.array('q', [7])
             q.put(memoryview(a))
-            view = q.get()
+            view = q.get(timeout=TIMEOUT)
             del a
             assert type(view.obj).__name__ == 'SharedBuffer'
             """)
@@ -331,14 +335,14 @@ class BufferTests:
         interp.prepare_main(q=q)
         q.put(memoryview(ba))
         self.exec(interp, """
-            view = q.get()
+            view = q.get(timeout=TIMEOUT)
             view[0] = 1
             import array
             arr = array.array('h', [0, 0])
             q.put(memoryview(arr))
             """)
         self.assertEqual(ba[0], 1)
-        view = q.get()
+        view = q.get(timeout=support.SHORT_TIMEOUT)
         self.assertEqual(view.format, 'h')
         view[1] = -3
         self.exec(interp, "assert arr[1] == -3")
@@ -353,7 +357,7 @@ class BufferTests:
             for _ in range(20):
                 q.put(view)
             self.exec(interp, """
-                views = [q.get() for _ in range(20)]
+                views = [q.get(timeout=TIMEOUT) for _ in range(20)]
                 views[-1][i] = i + 1
                 """)
         self.assertEqual(ba, bytes([1, 2, 3, 0]))
@@ -409,7 +413,7 @@ class BufferTests:
         t = threading.Thread(target=put)
         t.start()
         threading_helper.join_thread(t)
-        self.exec(interp, "q.get()[0] = 3")
+        self.exec(interp, "q.get(timeout=TIMEOUT)[0] = 3")
         self.assertEqual(ba[0], 3)
         ba.append(0)
 
