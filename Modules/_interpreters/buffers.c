@@ -77,8 +77,14 @@ buffers_fini_runtime(void)
     if (!buffers_runtime.initialized) {
         return;
     }
-    /* XXX An export still listed belongs to the main interpreter, gone
-       now: its object cannot be released any more, and leaks. */
+    /* An export still listed belongs to the main interpreter, gone now
+       with its objects: nothing is left to release.  The views that
+       queue items still hold leave their export alone from now on. */
+    buffer_export *export;
+    while ((export = buffers_runtime.exports) != NULL) {
+        buffers_runtime.exports = export->next;
+        PyMem_RawFree(export);
+    }
     PyThread_free_lock(buffers_runtime.mutex);
     buffers_runtime.mutex = NULL;
     buffers_runtime.initialized = 0;
@@ -185,9 +191,10 @@ export_release_with_gil(buffer_export *export)
         export_release_here(export);
         return;
     }
-    /* 3.11 allows one thread state per interpreter and OS thread for the
-       interpreter of the first one that the OS thread made (see
-       _PyThreadState_Swap()): reuse that one, suspended further out. */
+    /* An OS thread must not make a second thread state of the
+       interpreter of its first one, which PyGILState_GetThisThreadState()
+       remembers (debug builds check it in _PyThreadState_Swap()): if
+       that is the owner, use that thread state, suspended further out. */
     PyThreadState *tstate = PyGILState_GetThisThreadState();
     int temporary = (tstate == NULL || tstate->interp != owner);
     if (temporary) {
@@ -223,17 +230,18 @@ thread_holds_gil(void)
     int found = 0;
     PyThread_acquire_lock(_PyRuntime.interpreters.mutex, WAIT_LOCK);
     for (PyInterpreterState *interp = PyInterpreterState_Head();
-         interp != NULL && !found; interp = PyInterpreterState_Next(interp))
+         interp != NULL; interp = PyInterpreterState_Next(interp))
     {
         for (PyThreadState *t = PyInterpreterState_ThreadHead(interp);
              t != NULL; t = PyThreadState_Next(t))
         {
             if (t == current) {
                 found = (t->thread_id == me);
-                break;
+                goto done;
             }
         }
     }
+done:
     PyThread_release_lock(_PyRuntime.interpreters.mutex);
     return found;
 }
