@@ -88,32 +88,25 @@ def time_probe(mech, size, values, loops):
 
 
 def peak_probe(mech, size):
-    # One-time costs (importing, the first interpreter) first.
-    send, close = _sender_for(_payload(1))
-    send()
-    close()
-    item = _payload(size)
-    gc.collect()
-    before = peers.rss()
-    peers.reset_peak()
-    send, close = _sender_for(item)
-    send()
-    close()
-    return [before, peers.peak_rss()]
-
-
-def _sender_for(item):
-    """_sender() for an item built already."""
     import interpreters
     interp = interpreters.create()
     q = interpreters.create_queue()
     interp.prepare_main(q=q)
 
-    def send():
+    def send(item):
         q.put(memoryview(item))
         interp.run('view = q.get(); view[0] = 1; del view')
 
-    return send, interp.destroy
+    # One-time costs (the first crossing, compiling the code) first.
+    send(_payload(1))
+    item = _payload(size)
+    gc.collect()
+    before = peers.rss()
+    peers.reset_peak()
+    send(item)
+    readings = [before, peers.peak_rss()]
+    interp.destroy()
+    return readings
 
 
 def _plan(quick):
