@@ -1672,8 +1672,10 @@ done:
 xdata *
 xdata_encode_exception(PyObject *exc)
 {
-    /* An exception is never shareable: this pickles it. */
-    return xdata_encode(NULL, exc, 0);
+    /* An exception is never shareable: this pickles it.  One whose class
+       a call() rebuilt in the <fake __main__> comes back as one of the
+       class of the caller's __main__. */
+    return xdata_encode(NULL, exc, XDATA_FAKE_AS_MAIN);
 }
 
 void
@@ -1854,10 +1856,10 @@ dec_fake_ns(decoder *d)
 }
 
 /* Return the object at the dotted name qualname, starting from the
-   namespace ns, a new reference; NULL with an exception set if there is
-   none. */
+   namespace ns of the module named where, a new reference; NULL with an
+   exception set if there is none. */
 static PyObject *
-resolve_in_namespace(PyObject *ns, PyObject *qualname)
+resolve_in_namespace(PyObject *ns, const char *where, PyObject *qualname)
 {
     PyObject *names = PyUnicode_Split(qualname, &_Py_STR(dot), -1);
     if (names == NULL) {
@@ -1867,7 +1869,8 @@ resolve_in_namespace(PyObject *ns, PyObject *qualname)
     PyObject *obj = PyDict_GetItemWithError(ns, first);
     if (obj == NULL) {
         if (!PyErr_Occurred()) {
-            PyErr_Format(PyExc_AttributeError, "no global %R", first);
+            PyErr_Format(PyExc_AttributeError,
+                         "%R is not a global of %s", first, where);
         }
         Py_DECREF(names);
         return NULL;
@@ -1895,7 +1898,7 @@ fake_class_found(PyObject *ns, PyObject *qualname)
         PyErr_Clear();
         return NULL;
     }
-    PyObject *found = resolve_in_namespace(ns, qualname);
+    PyObject *found = resolve_in_namespace(ns, FAKE_MAIN_NAME, qualname);
     if (found == NULL) {
         PyErr_Clear();
         return NULL;
@@ -2122,7 +2125,8 @@ fake_persistent_load(decoder *d, PyObject *pid)
         if (main == NULL) {
             return NULL;
         }
-        return resolve_in_namespace(PyModule_GetDict(main), arg);
+        return resolve_in_namespace(PyModule_GetDict(main), "__main__",
+                                    arg);
     }
     default:
         break;

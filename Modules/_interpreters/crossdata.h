@@ -141,7 +141,9 @@ extern xdata *xdata_encode(interpreters_state *st, PyObject *obj,
    with an exception set if it cannot be pickled: callers that merely want
    to report exc elsewhere clear that error and report nothing.  Decoding
    fails, and the caller should give up too, if exc's type cannot be
-   imported in the decoding interpreter. */
+   imported in the decoding interpreter.  An exception whose class is one
+   of a "<fake __main__>" crosses as one of the class at the same place in
+   the decoder's __main__ (see XDATA_FAKE_AS_MAIN). */
 extern xdata *xdata_encode_exception(PyObject *exc);
 
 /* Decode data into new objects of the current interpreter.  data is left
