@@ -52,7 +52,9 @@ enum {
     TAG_TUPLE = 't',            /* Py_ssize_t n; n values */
     TAG_REF = 'r',              /* Py_ssize_t index in refs[] */
     TAG_PICKLE = 'p',           /* unsigned char with_pids; Py_ssize_t n;
-                                   n bytes of pickle */
+                                   n bytes of pickle (then, if with_pids
+                                   has WITH_GLOBALS, the pickles of the
+                                   globals of <fake __main__>) */
     TAG_FUNCTION = 'c',         /* Py_ssize_t n; n bytes of marshal'd code;
                                    then 4 values: name, qualname (str),
                                    defaults, kwdefaults */
@@ -62,7 +64,9 @@ enum {
    (an int): the object for xdata.refs[index].  A function of __main__
    (with XDATA_FUNCTIONS) is the persistent id (code, name, qualname,
    defaults, kwdefaults), code being the marshal'd code object: the same
-   record as a TAG_FUNCTION value, pickled. */
+   record as a TAG_FUNCTION value, pickled.  The persistent ids of
+   XDATA_MAIN_AS_FAKE and XDATA_FAKE_AS_MAIN are tuples that start with a
+   str (see "Objects of __main__ for a <fake __main__>" below). */
 #define FUNCTION_RECORD_SIZE 5
 
 static void
@@ -1414,17 +1418,17 @@ enc_persistent_id(encoder *e, PyObject *obj)
         if (index < 0) {
             return NULL;
         }
-        e->with_pids = 1;
+        e->with_pids = WITH_PIDS;
         return PyLong_FromSsize_t(index);
     }
     if ((e->flags & XDATA_FUNCTIONS) && is_main_function(obj)) {
-        e->with_pids = 1;
+        e->with_pids = WITH_PIDS;
         return function_record(e->st, obj, 0);
     }
     if (e->flags & (XDATA_MAIN_AS_FAKE | XDATA_FAKE_AS_MAIN)) {
         PyObject *pid = fake_persistent_id(e, obj);
         if (pid != NULL || PyErr_Occurred()) {
-            e->with_pids = 1;
+            e->with_pids = WITH_PIDS;
             return pid;
         }
     }
@@ -2047,8 +2051,9 @@ fake_function_rebuild(decoder *d, PyObject *pid)
                             ns, PyTuple_GET_ITEM(pid, 7) == Py_True);
 }
 
-/* Return the function or class rebuilt for index, or rebuild it with
-   rebuild() and remember it. */
+/* Remember obj, the function or class rebuilt for index, for the
+   persistent ids that name it again, and return it; NULL (with the
+   exception set) if obj is NULL or on error. */
 static PyObject *
 fake_remember(decoder *d, PyObject *index, PyObject *obj)
 {
@@ -2349,7 +2354,7 @@ dec_value(decoder *d)
         }
         return dec_ref(d, n);
     case TAG_PICKLE: {
-        unsigned char with_pids;
+        unsigned char with_pids;    /* WITH_PIDS, WITH_GLOBALS */
         if (dec_copy(d, &with_pids, 1) < 0
             || dec_ssize(d, &n) < 0 || (p = dec_raw(d, n)) == NULL)
         {
