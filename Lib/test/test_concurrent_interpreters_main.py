@@ -186,6 +186,25 @@ class FakeMainTests(TestBase):
             interp.call(ns['locked'])
         self.assertIsInstance(cm.exception.__cause__, TypeError)
 
+    def test_class_that_holds_its_own_object(self):
+        # Its record would contain itself: refused, and the interpreter
+        # stays usable.
+        ns = self.define_in_main("""
+            class Single:
+                pass
+            Single.default = Single()
+            def get():
+                return Single.default
+            def fine():
+                return 'fine'
+            """)
+        interp = interpreters.create()
+        with self.assertRaisesRegex(interpreters.NotShareableError,
+                                    'cannot rebuild the callable') as cm:
+            interp.call(ns['get'])
+        self.assertRegex(str(cm.exception), 'refers to itself')
+        self.assertEqual(interp.call(ns['fine']), 'fine')
+
     def test_interpreters_module_unchanged(self):
         # interpreters keeps its rule: functions of __main__ run in the
         # target's __main__, with its globals.
