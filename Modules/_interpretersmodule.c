@@ -1278,6 +1278,7 @@ typedef struct {
     xdata *args;
     xdata *kwargs;              /* NULL if none */
     xdata *result;
+    int result_flags;           /* to encode the result */
     not_crossed not_shareable;
     excinfo info;
 } call_data;
@@ -1317,7 +1318,7 @@ call_in_target(call_data *data)
     if (result == NULL) {
         goto error;
     }
-    data->result = xdata_encode(NULL, result, 0);
+    data->result = xdata_encode(NULL, result, data->result_flags);
     if (data->result == NULL && not_shareable_error_occurred()) {
         data->not_shareable = NOT_CROSSED_RESULT;
         capture_result_error(&data->info);
@@ -1346,26 +1347,38 @@ _interpreters.call
     args: object(subclass_of='&PyTuple_Type')
     kwargs: object(subclass_of='&PyDict_Type')
     /
+    *
+    fake_main: bool = False
 
 Call callable(*args, **kwargs) in the interpreter and return the result.
 
 The call runs in the calling OS thread, which blocks until it is done.
 The callable, the arguments and the result cross between the
 interpreters like queue items; a function defined in __main__ crosses
-as its code, unless it is a closure.  Raise NotShareableError if one
-of them cannot cross, InterpreterError if the interpreter is already
-running and RunFailedError if the call raises.  The error's __cause__
-is then the original exception, rebuilt here if possible.
+as its code, unless it is a closure, and runs in the interpreter's
+__main__.  If fake_main is true, the functions and classes of __main__
+found in the callable and the arguments, and the globals they use,
+cross instead into the interpreter's "<fake __main__>" module, which
+keeps what it holds from one call to the next, and objects of the
+classes of that module come back as objects of this __main__'s.
+Raise NotShareableError if one of them cannot cross, InterpreterError
+if the interpreter is already running and RunFailedError if the call
+raises.  The error's __cause__ is then the original exception, rebuilt
+here if possible.
 [clinic start generated code]*/
 
 static PyObject *
 _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
-                        PyObject *args, PyObject *kwargs)
-/*[clinic end generated code: output=a3ab13875ff2d040 input=e176fb757c1960d3]*/
+                        PyObject *args, PyObject *kwargs, int fake_main)
+/*[clinic end generated code: output=0231f2fafa39c547 input=ad3303491c0016ec]*/
 {
     interpreters_state *st = interpreters_get_state(module);
     PyObject *result = NULL;
-    call_data data = {NULL, 0, NULL, NULL, NULL, CROSSED_ALL, EXCINFO_INIT};
+    call_data data = {NULL, 0, NULL, NULL, NULL, 0, CROSSED_ALL,
+                      EXCINFO_INIT};
+    int flags = fake_main ? XDATA_MAIN_AS_FAKE : 0;
+
+    data.result_flags = fake_main ? XDATA_FAKE_AS_MAIN : 0;
 
     /* Look the interpreter up before encoding anything, for the error. */
     if (interp_look_up(st, id) == NULL) {
@@ -1381,17 +1394,18 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
         Py_DECREF(names);
     }
     else {
-        data.func = xdata_encode(st, callable, XDATA_FUNCTIONS);
+        data.func = xdata_encode(st, callable,
+                                 fake_main ? flags : XDATA_FUNCTIONS);
     }
     if (data.func == NULL) {
         goto done;
     }
-    data.args = xdata_encode(st, args, 0);
+    data.args = xdata_encode(st, args, flags);
     if (data.args == NULL) {
         goto done;
     }
     if (PyDict_GET_SIZE(kwargs) > 0) {
-        data.kwargs = xdata_encode(st, kwargs, 0);
+        data.kwargs = xdata_encode(st, kwargs, flags);
         if (data.kwargs == NULL) {
             goto done;
         }

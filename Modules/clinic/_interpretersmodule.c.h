@@ -193,7 +193,7 @@ exit:
 }
 
 PyDoc_STRVAR(_interpreters_call__doc__,
-"call($module, id, callable, args, kwargs, /)\n"
+"call($module, id, callable, args, kwargs, /, *, fake_main=False)\n"
 "--\n"
 "\n"
 "Call callable(*args, **kwargs) in the interpreter and return the result.\n"
@@ -201,28 +201,40 @@ PyDoc_STRVAR(_interpreters_call__doc__,
 "The call runs in the calling OS thread, which blocks until it is done.\n"
 "The callable, the arguments and the result cross between the\n"
 "interpreters like queue items; a function defined in __main__ crosses\n"
-"as its code, unless it is a closure.  Raise NotShareableError if one\n"
-"of them cannot cross, InterpreterError if the interpreter is already\n"
-"running and RunFailedError if the call raises.  The error\'s __cause__\n"
-"is then the original exception, rebuilt here if possible.");
+"as its code, unless it is a closure, and runs in the interpreter\'s\n"
+"__main__.  If fake_main is true, the functions and classes of __main__\n"
+"found in the callable and the arguments, and the globals they use,\n"
+"cross instead into the interpreter\'s \"<fake __main__>\" module, which\n"
+"keeps what it holds from one call to the next, and objects of the\n"
+"classes of that module come back as objects of this __main__\'s.\n"
+"Raise NotShareableError if one of them cannot cross, InterpreterError\n"
+"if the interpreter is already running and RunFailedError if the call\n"
+"raises.  The error\'s __cause__ is then the original exception, rebuilt\n"
+"here if possible.");
 
 #define _INTERPRETERS_CALL_METHODDEF    \
-    {"call", _PyCFunction_CAST(_interpreters_call), METH_FASTCALL, _interpreters_call__doc__},
+    {"call", _PyCFunction_CAST(_interpreters_call), METH_FASTCALL|METH_KEYWORDS, _interpreters_call__doc__},
 
 static PyObject *
 _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
-                        PyObject *args, PyObject *kwargs);
+                        PyObject *args, PyObject *kwargs, int fake_main);
 
 static PyObject *
-_interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+_interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"", "", "", "", "fake_main", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "call", 0};
+    PyObject *argsbuf[5];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 4;
     int64_t id;
     PyObject *callable;
     PyObject *__clinic_args;
     PyObject *kwargs;
+    int fake_main = 0;
 
-    if (!_PyArg_CheckPositional("call", nargs, 4, 4)) {
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 4, 4, 0, argsbuf);
+    if (!args) {
         goto exit;
     }
     if (!interp_id_converter(args[0], &id)) {
@@ -239,7 +251,15 @@ _interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto exit;
     }
     kwargs = args[3];
-    return_value = _interpreters_call_impl(module, id, callable, __clinic_args, kwargs);
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    fake_main = PyObject_IsTrue(args[4]);
+    if (fake_main < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = _interpreters_call_impl(module, id, callable, __clinic_args, kwargs, fake_main);
 
 exit:
     return return_value;
@@ -314,4 +334,4 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=77e6500bf87f85b1 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=76c76affa066e11d input=a9049054013a1b77]*/

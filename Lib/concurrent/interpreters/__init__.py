@@ -88,6 +88,7 @@ class Interpreter:
 
     def call(self, callable, /, *args, **kwargs):
         try:
-            return _interpreters.call(self._id, callable, args, kwargs)
+            return _interpreters.call(self._id, callable, args, kwargs,
+                                      fake_main=True)
         except _interpreters.RunFailedError as err:
             raise ExecutionFailed(err.excinfo) from err.__cause__
