@@ -92,6 +92,12 @@ extern int queues_module_exec(PyObject *module, interpreters_state *st);
    finalizes, after every other interpreter is gone. */
 extern void queues_fini_runtime(void);
 
+/* Interpreter interpid is destroyed: the items it put in queues with an
+   unbound op other than UNBOUND_KEEP (those of concurrent.interpreters)
+   are removed or marked unbound.  Called with the GIL, once the
+   interpreter is gone (no code of it can put items any more). */
+extern void queues_interp_destroyed(int64_t interpid);
+
 /* In the child of os.fork(), with the GIL held: forget the threads that
    waited on queues, which did not survive the fork. */
 extern void queues_after_fork_child(void);
