@@ -7,8 +7,10 @@ import threading
 import time
 import unittest
 import weakref
+from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import script_helper
 from test.support import threading_helper
 
 threading_helper.requires_working_threading(module=True)
@@ -535,6 +537,25 @@ class UnboundTests(TestBase):
         with self.assertRaises(interpreters.QueueError):
             iq.get_nowait()
         self.assertTrue(q.empty())
+
+
+    @support.requires_subprocess()
+    def test_exit_with_items_of_live_interpreters(self):
+        # Interpreters left alive are closed at exit, their items unbound,
+        # then the queues freed; items that refer to their own queue too.
+        script = dedent('''
+            from concurrent import interpreters
+            from concurrent.interpreters import _queues
+            qs = [_queues.create(unbounditems=unbound)
+                  for unbound in [_queues.UNBOUND, _queues.UNBOUND_ERROR,
+                                  _queues.UNBOUND_REMOVE]]
+            interp = interpreters.create()
+            interp.prepare_main(qs=qs)
+            interp.exec('for q in qs: q.put(q); q.put([q])')
+            print('done')
+        ''')
+        res = script_helper.assert_python_ok('-c', script)
+        self.assertEqual(res.out.strip(), b'done')
 
 
 # ----------------------------------------------------------------------------

@@ -5,7 +5,8 @@
  * finalize.c finalizes them; process.c sees to them when the process
  * exits or forks; crossdata.c turns objects into raw bytes any interpreter
  * can read; excinfo.c describes exceptions raised in other interpreters;
- * queues.c implements the cross-interpreter queues and the Queue type.
+ * queues.c implements the cross-interpreter queues, the Queue type and
+ * _QueueBase, the base of concurrent.interpreters.Queue.
  *
  * Locks.  What all interpreters share (the run state of interpreters,
  * the queues and their items) is plain C data guarded by PyThread locks.

@@ -11,6 +11,13 @@
  * still holds are freed when the count drops to zero.  The Queue type
  * registers itself with crossdata.c (see crossdata.h): a handle crosses
  * as a counted reference to its queue.
+ *
+ * concurrent.interpreters.Queue (Python 3.14's API) is a Python subclass
+ * of the _QueueBase type here, which also registers itself, so that its
+ * objects arrive as objects of that class.  Its items are bound to the
+ * interpreter that put them: when that one is destroyed, they are
+ * dropped, or get() reports them as unbound, as their put() chose.  The
+ * items of the interpreters module outlive the interpreter that put them.
  */
 
 #include "module.h"
