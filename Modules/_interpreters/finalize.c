@@ -416,11 +416,14 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
         goto refused;
     }
 
+    int64_t id = PyInterpreterState_GetID(interp);
     /* tstate keeps the interpreter from having no thread state. */
     PyThreadState_Delete(tstate0);
     Py_EndInterpreter(tstate);
     /* Py_EndInterpreter() leaves no current thread state. */
     PyThreadState_Swap(caller);
+    /* Its queue items bound to it go, now that it can put no more. */
+    queues_interp_destroyed(id);
     return FINALIZE_OK;
 
 refused:
