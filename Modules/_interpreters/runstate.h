@@ -84,6 +84,23 @@ extern int runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
 extern void runstate_end_destroy(int64_t id, int destroyed,
                                  PyThreadState *main);
 
+/* Count one more Interpreter object of concurrent.interpreters (in any
+   interpreter) for interpreter id; with autoclose, mark id to be closed
+   when the last of them goes (see runstate_decref()).  Return 0 or
+   RUNSTATE_UNKNOWN. */
+extern int runstate_incref(int64_t id, int autoclose);
+
+/* Count one Interpreter object less for interpreter id, released by code
+   running in interpreter current_id.  Return 1 if that was the last one
+   of an interpreter marked autoclose that can be closed now (it is idle,
+   the process is not exiting and current_id is not being destroyed): the
+   caller is to close it, and *known_tstates receives how many thread
+   states of it the registry holds, which the caller compares with how
+   many it has, to leave it alone while other threads run there.  Else
+   return 0, or RUNSTATE_UNKNOWN if id has no entry or no reference. */
+extern int runstate_decref(int64_t id, int64_t current_id,
+                           int *known_tstates);
+
 /* The main interpreter is exiting: make runstate_add() fail from now on.
    Return 1 if runstate_shutdown() was already called, else 0. */
 extern int runstate_shutdown(void);
