@@ -45,10 +45,6 @@ def takes_kwonly(*, a=1):
     return a
 
 
-def generator():
-    yield 1
-
-
 def _make_closure():
     x = 1
     def closure():
@@ -163,8 +159,8 @@ class FunctionTests(TestBase):
         self.assertEqual(main.id, _interpreters.get_main())
         self.assertIs(interpreters.get_current(), main)
         interp = interpreters.create()
-        ids = interp.call(eval, '(i.get_current().id, i.get_main().id)',
-                          {'i': interpreters})
+        interp.exec('from concurrent import interpreters as i')
+        ids = interp.call(eval, '(i.get_current().id, i.get_main().id)')
         self.assertEqual(ids, (interp.id, main.id))
 
     def test_create(self):
@@ -277,8 +273,12 @@ class InterpreterObjectTests(TestBase):
             interp.call(len, ())
         with self.assertRaises(InterpreterNotFoundError):
             interp.prepare_main(a=1)
+        # The object stays the one for its ID while it lives.
+        interp_id = interp.id
+        self.assertIs(Interpreter(interp_id), interp)
+        del interp
         with self.assertRaises(InterpreterNotFoundError):
-            Interpreter(interp.id)
+            Interpreter(interp_id)
 
 
 class WhenceTests(TestBase):
@@ -300,17 +300,19 @@ class WhenceTests(TestBase):
 
     def test_created_by_xxsubinterpreters(self):
         xx = import_helper.import_module('_xxsubinterpreters')
-        interp_id = int(xx.create())
+        # Its ID object keeps it alive.
+        xx_id = xx.create()
         try:
-            self.assertEqual(Interpreter(interp_id).whence, 'legacy C-API')
+            self.assertEqual(Interpreter(int(xx_id)).whence,
+                             'legacy C-API')
         finally:
-            xx.destroy(interp_id)
+            xx.destroy(xx_id)
 
     def test_from_subinterpreter(self):
         interp = interpreters.create()
+        interp.exec('from concurrent import interpreters as ci')
         self.assertEqual(
-            interp.call(eval, '[i.whence for i in ci.list_all()]',
-                        {'ci': interpreters}),
+            interp.call(eval, '[i.whence for i in ci.list_all()]'),
             ['runtime init', '_interpreters module'])
 
 
@@ -343,7 +345,8 @@ class ForeignInterpreterTests(TestBase):
 
     def test_xxsubinterpreters(self):
         xx = import_helper.import_module('_xxsubinterpreters')
-        interp_id = int(xx.create())
+        xx_id = xx.create()
+        interp_id = int(xx_id)
         try:
             interp = Interpreter(interp_id)
             self.check_refused(interp)
@@ -352,7 +355,7 @@ class ForeignInterpreterTests(TestBase):
             # Never closed on last reference either.
             self.assertTrue(exists(interp_id))
         finally:
-            xx.destroy(interp_id)
+            xx.destroy(xx_id)
 
     def test_interpreters_module_ones_accepted(self):
         interp = Interpreter(old_interpreters.create().id)
@@ -410,8 +413,8 @@ class CloseOnLastReferenceTests(TestBase):
         interp = interpreters.create()
         interp_id = interp.id
         other = interpreters.create()
-        other.call(exec, 'import pickle; data = pickle.loads(d)',
-                   {'d': pickle.dumps(interp)})
+        other.prepare_main(d=pickle.dumps(interp))
+        other.exec('import pickle; data = pickle.loads(d)')
         data = pickle.dumps(interp)
         del interp
         self.assertTrue(exists(interp_id))
@@ -539,7 +542,7 @@ class ExecTests(TestBase):
 
     def test_refused_functions(self):
         interp = interpreters.create()
-        for func in (takes_args, takes_kwonly, _make_closure(), generator,
+        for func in (takes_args, takes_kwonly, _make_closure(),
                      lambda *args: None, lambda **kwargs: None):
             with self.subTest(func):
                 with self.assertRaises(ValueError):
