@@ -1,8 +1,8 @@
 /* _interpreters module: create interpreters and run code in them (PEP 554)
  *
- * The public API is Lib/interpreters.py.  This file has the module
- * definition and the interpreter functions; the other files are in
- * _interpreters/ (see module.h for what each does).
+ * The public APIs are Lib/interpreters.py and Lib/concurrent/interpreters/.
+ * This file has the module definition and the interpreter functions; the
+ * other files are in _interpreters/ (see module.h for what each does).
  */
 
 #ifndef Py_BUILD_CORE_BUILTIN
