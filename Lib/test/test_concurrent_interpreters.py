@@ -45,6 +45,12 @@ def takes_kwonly(*, a=1):
     return a
 
 
+def makes_a_closure():
+    # No closure itself, but its code has a cell variable.
+    x = 1
+    return lambda: x
+
+
 def _make_closure():
     x = 1
     def closure():
@@ -551,6 +557,8 @@ class ExecTests(TestBase):
             interp.exec(_make_closure())
         with self.assertRaisesRegex(ValueError, 'arguments not supported'):
             interp.exec(takes_args.__code__)
+        with self.assertRaisesRegex(ValueError, 'closures not supported'):
+            interp.exec(makes_a_closure)
 
     def test_bad_argument(self):
         interp = interpreters.create()
