@@ -3,8 +3,9 @@
  * For every interpreter that _interpreters created, a registry entry says
  * whether code runs in it through this module, whether it is being
  * destroyed, and how many Interpreter objects of concurrent.interpreters,
- * in all interpreters, refer to it (the last one may close it).  The registry is plain C data protected by a lock: every
- * interpreter sees the same entries.  _interpreters only runs code in and
+ * in all interpreters, refer to it (the last one may close it).  The
+ * registry is plain C data protected by a lock: every interpreter sees the
+ * same entries.  _interpreters only runs code in and
  * destroys the interpreters it has entries for: the ones that other code
  * created, and its own while Py_NewInterpreter() still initializes them,
  * are not its to touch.
