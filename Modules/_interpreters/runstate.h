@@ -5,10 +5,10 @@
  * destroyed, and how many Interpreter objects of concurrent.interpreters,
  * in all interpreters, refer to it (the last one may close it).  The
  * registry is plain C data protected by a lock: every interpreter sees the
- * same entries.  _interpreters only runs code in and
- * destroys the interpreters it has entries for: the ones that other code
- * created, and its own while Py_NewInterpreter() still initializes them,
- * are not its to touch.
+ * same entries.  _interpreters only runs code in and destroys the
+ * interpreters it has entries for: the ones that other code created, and
+ * its own while Py_NewInterpreter() still initializes them, are not its
+ * to touch.
  *
  * Per OS thread, it also keeps a token that tells the thread apart from
  * any other the process ever had, and the chain of the thread's switches
