@@ -183,7 +183,8 @@ class Interpreter:
         self._release()
 
     def _release(self):
-        if not self._ownsref:
+        # getattr(): _get_interpreter() may have failed before setting it.
+        if not getattr(self, '_ownsref', False):
             return
         with self._known_lock:
             # Another thread may look the ID up while this object is
