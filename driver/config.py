@@ -46,6 +46,9 @@ REGRTESTS = (
     "test_interpreters",
     "test_interpreters_core",
     "test_interpreters_stress",
+    "test_concurrent_interpreters",
+    "test_concurrent_interpreters_queues",
+    "test_concurrent_interpreters_main",
     "test_support_interpreters",
     "test__xxsubinterpreters",
     "test_threading",
@@ -62,6 +65,9 @@ OUR_REGRTESTS = (
     "test_interpreters",
     "test_interpreters_core",
     "test_interpreters_stress",
+    "test_concurrent_interpreters",
+    "test_concurrent_interpreters_queues",
+    "test_concurrent_interpreters_main",
 )
 
 # How each variant checks them.
