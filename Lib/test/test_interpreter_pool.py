@@ -90,8 +90,10 @@ class TestBase(unittest.TestCase):
 
     def setUp(self):
         self.interps_before = interp_ids()
+        # Cleanups run last first: this one after the executors' shutdown.
+        self.addCleanup(self.check_interps_closed)
 
-    def tearDown(self):
+    def check_interps_closed(self):
         self.assertEqual(interp_ids(), self.interps_before)
 
     def executor(self, *args, **kwargs):
@@ -444,11 +446,10 @@ class MainModuleTests(TestBase):
 
     def test_repl(self):
         # The interactive loop, reading the statements from a pipe; a
-        # blank line ends each compound statement there.
-        source = self.SOURCE.replace('\n\ndef', '\ndef')
-        source = source.replace('\nwith', '\n\nwith') + '\n'
+        # blank line ends each compound statement there, the last one too.
+        source = self.SOURCE + '\n'
         proc = script_helper.spawn_python('-i', '-q', '-I',
-                                          stdin=subprocess.PIPE)
+                                          stderr=subprocess.PIPE)
         out, err = proc.communicate(source.encode(), timeout=TIMEOUT)
         self.assertEqual(proc.returncode, 0, err)
         self.check_output(out)
