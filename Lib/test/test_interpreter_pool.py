@@ -401,6 +401,32 @@ class AsyncioTests(TestBase):
 
 
 @requires_subprocess
+class ExitTests(unittest.TestCase):
+
+    def test_exit_without_shutdown(self):
+        # The end of the main interpreter stops the workers, which close
+        # their interpreters before finalization; queued tasks still run.
+        source = dedent("""\
+            import _interpreters
+            import atexit
+            from concurrent.futures import InterpreterPoolExecutor
+
+            executor = InterpreterPoolExecutor(max_workers=2)
+            print(executor.submit(pow, 2, 3).result())
+            futures = [executor.submit(pow, 2, i) for i in range(100)]
+
+            # atexit callbacks run once the threads have ended.
+            @atexit.register
+            def report():
+                print(all(f.done() for f in futures),
+                      len(_interpreters.list_all()))
+            """)
+        _, out, err = script_helper.assert_python_ok('-c', source)
+        self.assertEqual(out.decode().splitlines(), ['8', 'True 1'])
+        self.assertEqual(err, b'')
+
+
+@requires_subprocess
 class MainModuleTests(TestBase):
     """Functions of __main__ need no "if __name__ == '__main__'" guard."""
 
