@@ -185,7 +185,8 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
                 raise BrokenInterpreterPool(self._broken)
 
             if self._shutdown:
-                raise RuntimeError('cannot schedule new futures after shutdown')
+                raise RuntimeError(
+                    'cannot schedule new futures after shutdown')
             if _thread._shutdown:
                 raise RuntimeError('cannot schedule new futures after '
                                    'interpreter shutdown')
