@@ -428,28 +428,38 @@ class ExitTests(unittest.TestCase):
 class MainModuleTests(TestBase):
     """Functions of __main__ need no "if __name__ == '__main__'" guard."""
 
+    # The tasks use what __main__ imported and defined: the workers get
+    # it without running the script again.
     SOURCE = dedent("""\
+        import math
         from concurrent.futures import InterpreterPoolExecutor
         print('main runs once')
+        OFFSET = 10
 
         def square(x):
             return x * x
 
+        def task(x):
+            return square(math.floor(x)) + OFFSET
+
+        class MainError(Exception):
+            pass
+
         def boom():
-            raise KeyError('from __main__')
+            raise MainError('from __main__')
 
         with InterpreterPoolExecutor(max_workers=2) as executor:
-            print(list(executor.map(square, range(6))))
+            print(list(executor.map(task, [0.5, 1.5, 2.5, 3.5])))
             try:
                 executor.submit(boom).result()
-            except KeyError as exc:
+            except MainError as exc:
                 print('caught', repr(exc), type(exc.__cause__).__name__)
         """)
 
     EXPECTED = [
         'main runs once',
-        '[0, 1, 4, 9, 16, 25]',
-        "caught KeyError('from __main__') ExecutionFailed",
+        '[10, 11, 14, 19]',
+        "caught MainError('from __main__') ExecutionFailed",
     ]
 
     def check_output(self, out):
