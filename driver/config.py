@@ -49,6 +49,7 @@ REGRTESTS = (
     "test_concurrent_interpreters",
     "test_concurrent_interpreters_queues",
     "test_concurrent_interpreters_main",
+    "test_interpreter_pool",
     "test_support_interpreters",
     "test__xxsubinterpreters",
     "test_threading",
@@ -68,6 +69,7 @@ OUR_REGRTESTS = (
     "test_concurrent_interpreters",
     "test_concurrent_interpreters_queues",
     "test_concurrent_interpreters_main",
+    "test_interpreter_pool",
 )
 
 # How each variant checks them.
