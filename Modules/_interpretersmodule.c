@@ -1,8 +1,8 @@
 /* _interpreters module: create interpreters and run code in them (PEP 554)
  *
- * The public API is Lib/interpreters.py.  This file has the module
- * definition and the interpreter functions; the other files are in
- * _interpreters/ (see module.h for what each does).
+ * The public APIs are Lib/interpreters.py and Lib/concurrent/interpreters/.
+ * This file has the module definition and the interpreter functions; the
+ * other files are in _interpreters/ (see module.h for what each does).
  */
 
 #ifndef Py_BUILD_CORE_BUILTIN
@@ -15,6 +15,8 @@
 #include "pycore_moduleobject.h"  // _PyModule_GetState()
 #include "pycore_pathconfig.h"    // _PyPathConfig_ComputeSysPath0()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
+
+#include "marshal.h"              // PyMarshal_ReadObjectFromString()
 
 #include "_interpreters/module.h"
 #include "_interpreters/buffers.h"
@@ -1279,6 +1281,7 @@ typedef struct {
     xdata *args;
     xdata *kwargs;              /* NULL if none */
     xdata *result;
+    int result_flags;           /* to encode the result */
     not_crossed not_shareable;
     excinfo info;
 } call_data;
@@ -1318,7 +1321,7 @@ call_in_target(call_data *data)
     if (result == NULL) {
         goto error;
     }
-    data->result = xdata_encode(NULL, result, 0);
+    data->result = xdata_encode(NULL, result, data->result_flags);
     if (data->result == NULL && not_shareable_error_occurred()) {
         data->not_shareable = NOT_CROSSED_RESULT;
         capture_result_error(&data->info);
@@ -1347,26 +1350,38 @@ _interpreters.call
     args: object(subclass_of='&PyTuple_Type')
     kwargs: object(subclass_of='&PyDict_Type')
     /
+    *
+    fake_main: bool = False
 
 Call callable(*args, **kwargs) in the interpreter and return the result.
 
 The call runs in the calling OS thread, which blocks until it is done.
 The callable, the arguments and the result cross between the
 interpreters like queue items; a function defined in __main__ crosses
-as its code, unless it is a closure.  Raise NotShareableError if one
-of them cannot cross, InterpreterError if the interpreter is already
-running and RunFailedError if the call raises.  The error's __cause__
-is then the original exception, rebuilt here if possible.
+as its code, unless it is a closure, and runs in the interpreter's
+__main__.  If fake_main is true, the functions and classes of __main__
+found in the callable and the arguments, and the globals they use,
+cross instead into the interpreter's "<fake __main__>" module, which
+keeps what it holds from one call to the next, and objects of the
+classes of that module come back as objects of this __main__'s.
+Raise NotShareableError if one of them cannot cross, InterpreterError
+if the interpreter is already running and RunFailedError if the call
+raises.  The error's __cause__ is then the original exception, rebuilt
+here if possible.
 [clinic start generated code]*/
 
 static PyObject *
 _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
-                        PyObject *args, PyObject *kwargs)
-/*[clinic end generated code: output=a3ab13875ff2d040 input=e176fb757c1960d3]*/
+                        PyObject *args, PyObject *kwargs, int fake_main)
+/*[clinic end generated code: output=0231f2fafa39c547 input=ad3303491c0016ec]*/
 {
     interpreters_state *st = interpreters_get_state(module);
     PyObject *result = NULL;
-    call_data data = {NULL, 0, NULL, NULL, NULL, CROSSED_ALL, EXCINFO_INIT};
+    call_data data = {NULL, 0, NULL, NULL, NULL, 0, CROSSED_ALL,
+                      EXCINFO_INIT};
+    int flags = fake_main ? XDATA_MAIN_AS_FAKE : 0;
+
+    data.result_flags = fake_main ? XDATA_FAKE_AS_MAIN : 0;
 
     /* Look the interpreter up before encoding anything, for the error. */
     if (interp_look_up(st, id) == NULL) {
@@ -1382,17 +1397,18 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
         Py_DECREF(names);
     }
     else {
-        data.func = xdata_encode(st, callable, XDATA_FUNCTIONS);
+        data.func = xdata_encode(st, callable,
+                                 fake_main ? flags : XDATA_FUNCTIONS);
     }
     if (data.func == NULL) {
         goto done;
     }
-    data.args = xdata_encode(st, args, 0);
+    data.args = xdata_encode(st, args, flags);
     if (data.args == NULL) {
         goto done;
     }
     if (PyDict_GET_SIZE(kwargs) > 0) {
-        data.kwargs = xdata_encode(st, kwargs, 0);
+        data.kwargs = xdata_encode(st, kwargs, flags);
         if (data.kwargs == NULL) {
             goto done;
         }
@@ -1564,6 +1580,281 @@ done:
     Py_RETURN_NONE;
 }
 
+/* ------------------------------------------------------------------------
+   Running code objects (concurrent.interpreters' exec())
+
+   A code object cannot leave the interpreter that made it: it crosses as
+   marshal data, copied to raw memory, and is rebuilt in the target.
+*/
+
+/* Return NULL if code can run as the body of __main__, else why not. */
+static const char *
+code_check_runnable(PyCodeObject *code)
+{
+    if (code->co_argcount > 0
+        || code->co_posonlyargcount > 0
+        || code->co_kwonlyargcount > 0
+        || (code->co_flags & (CO_VARARGS | CO_VARKEYWORDS)))
+    {
+        return "arguments not supported";
+    }
+    if (code->co_ncellvars > 0 || code->co_nfreevars > 0) {
+        return "closures not supported";
+    }
+    return NULL;
+}
+
+/* In the target interpreter: rebuild the code object from its marshal
+   data and run it in __main__.  Return 0, or -1 with the exception
+   described in info. */
+static int
+exec_marshalled_code(const char *data, Py_ssize_t size, excinfo *info)
+{
+    PyObject *ns = NULL, *result = NULL;
+    PyObject *code = PyMarshal_ReadObjectFromString(data, size);
+    if (code == NULL) {
+        goto error;
+    }
+    if (!PyCode_Check(code)) {
+        PyErr_SetString(PyExc_SystemError, "bad marshal data for code");
+        goto error;
+    }
+    ns = interp_main_dict();
+    if (ns == NULL) {
+        goto error;
+    }
+    result = PyEval_EvalCode(code, ns, ns);
+    if (result == NULL) {
+        goto error;
+    }
+    Py_DECREF(result);
+    Py_DECREF(ns);
+    Py_DECREF(code);
+    return 0;
+
+error:
+    Py_XDECREF(ns);
+    Py_XDECREF(code);
+    /* Like run_string(): the exception itself is not sent. */
+    excinfo_capture(info, 0);
+    return -1;
+}
+
+/*[clinic input]
+_interpreters.exec_code
+
+    id: interpid
+    code: object(subclass_of='&PyCode_Type')
+    /
+
+Run a code object in the interpreter's __main__ module.
+
+It must take no arguments and use no closure cells: ValueError
+otherwise.  It runs with __main__.__dict__ as its globals and locals,
+and blocks like run_string(), which describes the errors.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code)
+/*[clinic end generated code: output=f2a978f1ea00ca0a input=af5013473c0789b3]*/
+{
+    interpreters_state *st = interpreters_get_state(module);
+    const char *why = code_check_runnable((PyCodeObject *)code);
+    if (why != NULL) {
+        PyErr_Format(PyExc_ValueError, "bad code object (%s)", why);
+        return NULL;
+    }
+    if (interp_look_up(st, id) == NULL) {
+        return NULL;
+    }
+    PyObject *bytes = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
+    if (bytes == NULL) {
+        return NULL;
+    }
+    /* The bytes object belongs to this interpreter: copy its data. */
+    Py_ssize_t size = PyBytes_GET_SIZE(bytes);
+    char *data = PyMem_RawMalloc(size > 0 ? size : 1);
+    if (data == NULL) {
+        Py_DECREF(bytes);
+        return PyErr_NoMemory();
+    }
+    memcpy(data, PyBytes_AS_STRING(bytes), size);
+    Py_DECREF(bytes);
+
+    interp_switch sw;
+    if (interp_enter(st, id, &sw) < 0) {
+        PyMem_RawFree(data);
+        return NULL;
+    }
+    excinfo info = EXCINFO_INIT;
+    int failed = exec_marshalled_code(data, size, &info);
+    interp_exit(&sw);
+    PyMem_RawFree(data);
+
+    if (failed) {
+        (void)excinfo_raise(&info, st->RunFailedError);
+        excinfo_clear(&info);
+    }
+    if (interp_check_signals() < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+
+/* ------------------------------------------------------------------------
+   Where interpreters come from, and closing them on last reference
+   (concurrent.interpreters)
+*/
+
+/*[clinic input]
+_interpreters.whence
+
+    id: interpid
+    /
+
+Return where the interpreter was created, as concurrent.interpreters says.
+
+'runtime init' for the main interpreter, '_interpreters module' for
+those that create() made, 'legacy C-API' for others (Py_NewInterpreter()
+makes all of them in 3.11).
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_whence_impl(PyObject *module, int64_t id)
+/*[clinic end generated code: output=94614db3f5fda5e1 input=fcf678bd344a8449]*/
+{
+    interpreters_state *st = interpreters_get_state(module);
+    PyInterpreterState *interp = interp_look_up(st, id);
+    if (interp == NULL) {
+        return NULL;
+    }
+    const char *whence;
+    if (interp == _PyInterpreterState_Main()) {
+        whence = "runtime init";
+    }
+    else if (runstate_contains(id)) {
+        whence = "_interpreters module";
+    }
+    else {
+        /* XXX One that create() is still initializing is reported as
+           made by the C-API until create() has recorded it. */
+        whence = "legacy C-API";
+    }
+    return PyUnicode_FromString(whence);
+}
+
+/*[clinic input]
+_interpreters.incref
+
+    id: interpid
+    /
+    *
+    autoclose: bool = False
+
+Count one more reference to an interpreter that create() made.
+
+With autoclose, decref() closes the interpreter when the count drops
+back to zero.  Raise InterpreterNotFoundError if there is no such
+interpreter, InterpreterError if create() did not make it.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_incref_impl(PyObject *module, int64_t id, int autoclose)
+/*[clinic end generated code: output=f03584cfe95576cf input=8bd70c5bf4aaa7e7]*/
+{
+    interpreters_state *st = interpreters_get_state(module);
+    if (interp_look_up(st, id) == NULL) {
+        return NULL;
+    }
+    int err = runstate_incref(id, autoclose);
+    if (err < 0) {
+        interp_set_runstate_error(st, err, id);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* Return the number of thread states of interp.
+   XXX This walks the list without the runtime's HEAD_LOCK, which is
+   private to pystate.c: the GIL that all interpreters share in 3.11 keeps
+   it stable, as threads add and remove their states with it held. */
+static int
+interp_count_tstates(PyInterpreterState *interp)
+{
+    int count = 0;
+    PyThreadState *tstate = PyInterpreterState_ThreadHead(interp);
+    for (; tstate != NULL; tstate = PyThreadState_Next(tstate)) {
+        count++;
+    }
+    return count;
+}
+
+/* The last reference to interp (id), marked autoclose, went: destroy it
+   if that can be done now.  Return 0 whether it was destroyed or left
+   alive, or -1 with an exception set on errors other than a refusal. */
+static int
+interp_close_unreferenced(interpreters_state *st, PyInterpreterState *interp,
+                          int64_t id, int known_tstates)
+{
+    PyInterpreterState *current = PyInterpreterState_Get();
+    if (interp == current || interp == _PyInterpreterState_Main()
+        || current->finalizing || _Py_IsFinalizing())
+    {
+        return 0;
+    }
+    /* Other thread states are threads still running there, which
+       destroy() would wait for: never block the thread that happened to
+       drop the last reference (it may be one they wait for). */
+    if (interp_count_tstates(interp) > known_tstates) {
+        return 0;
+    }
+    if (interp_destroy(st, interp, id) < 0) {
+        if (!PyErr_ExceptionMatches(st->InterpreterError)) {
+            return -1;
+        }
+        /* Refused: it stays alive until closed or the process exits. */
+        PyErr_Clear();
+    }
+    return 0;
+}
+
+/*[clinic input]
+_interpreters.decref
+
+    id: interpid
+    /
+
+Count one reference less to an interpreter that create() made.
+
+If it was the last one and incref() was called with autoclose, close the
+interpreter now, unless it cannot be closed at this moment (code runs in
+it, a thread started there still runs, the calling thread is inside it,
+or the process exits): then leave it alive.  Do nothing for an
+interpreter that no longer exists.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters_decref_impl(PyObject *module, int64_t id)
+/*[clinic end generated code: output=4b5003956bdff4db input=774d49a5abbfcfaa]*/
+{
+    interpreters_state *st = interpreters_get_state(module);
+    PyInterpreterState *interp = interp_find(id);
+    if (interp == NULL) {
+        Py_RETURN_NONE;
+    }
+    int known_tstates;
+    int res = runstate_decref(id, PyInterpreterState_Get()->id,
+                              &known_tstates);
+    if (res == 1
+        && interp_close_unreferenced(st, interp, id, known_tstates) < 0)
+    {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+
 /*[clinic input]
 _interpreters.is_shareable -> bool
 
@@ -1640,6 +1931,10 @@ static PyMethodDef interpreters_methods[] = {
     _INTERPRETERS_CALL_METHODDEF
     _INTERPRETERS_SET_MAIN_ATTRS_METHODDEF
     _INTERPRETERS_IS_SHAREABLE_METHODDEF
+    _INTERPRETERS_EXEC_CODE_METHODDEF
+    _INTERPRETERS_WHENCE_METHODDEF
+    _INTERPRETERS_INCREF_METHODDEF
+    _INTERPRETERS_DECREF_METHODDEF
     {NULL, NULL}
 };
 

@@ -35,6 +35,7 @@ LABELS = {
     'futures_thread': 'ThreadPoolExecutor',
     'futures_fork': 'ProcessPoolExecutor (fork)',
     'futures_spawn': 'ProcessPoolExecutor (spawn)',
+    'futures_interp': 'InterpreterPoolExecutor',
     'copy': 'in-process bytes copy',
 }
 
@@ -59,6 +60,11 @@ def available(mech):
             return f'the interpreters module is not importable ({exc})'
     elif mech == 'xx' and xx is None:
         return '_xxsubinterpreters is not importable'
+    elif mech == 'futures_interp':
+        try:
+            importlib.import_module('concurrent.futures.interpreter')
+        except ImportError as exc:
+            return f'InterpreterPoolExecutor is not importable ({exc})'
     return None
 
 
@@ -240,6 +246,9 @@ class _Futures:
     def call(self, func, *args):
         return self._executor.submit(func, *args).result()
 
+    def submit(self, func, *args):
+        return self._executor.submit(func, *args)
+
     def map(self, func, items):
         return list(self._executor.map(func, items))
 
@@ -267,6 +276,9 @@ def _make_executor(mech, workers):
     if method == 'thread':
         executor = _Futures(
             concurrent.futures.ThreadPoolExecutor(workers))
+    elif method == 'interp':
+        executor = _Futures(
+            concurrent.futures.InterpreterPoolExecutor(workers))
     elif kind == 'futures':
         ctx = multiprocessing.get_context(method)
         executor = _Futures(

@@ -36,6 +36,10 @@ OPERATIONS = {
     'mview_64MiB': 'one 64 MiB memoryview through a queue (no copy)',
     'fanout_sleep': 'fan-out: {workers} x time.sleep(0.01)',
     'fanout_read': 'fan-out: {workers} x read a 4 MiB file',
+    'executor_round_trip': 'executor: submit(abs, 1).result() round trip',
+    'executor_throughput': 'executor: 10,000 tasks of abs(1), 2 workers, '
+                           'per task',
+    'executor_1MiB_result': 'executor: a task returning 1 MiB',
     'wakeup': 'GIL wake-up latency, main thread spinning',
 }
 MEMORY = {
@@ -51,6 +55,7 @@ COLORS = {
     'futures_thread': '#aec7e8', 'mp_fork': '#2ca02c', 'mp_spawn': '#98df8a',
     'pool_fork': '#9467bd', 'pool_spawn': '#c5b0d5',
     'futures_fork': '#8c564b', 'futures_spawn': '#c49c94',
+    'futures_interp': '#e377c2',
     'copy': '#7f7f7f',
 }
 
@@ -194,6 +199,17 @@ TARGETS = (
     Target('GIL wake-up latency of a sleeping thread, vs a plain thread',
            'wakeup/interpreters', ('wakeup/threading',),
            note='reported, no target'),
+) + tuple(
+    Target(f'InterpreterPoolExecutor, {title}, vs {against}',
+           f'{op}/futures_interp', tuple(f'{op}/{mech}' for mech in mechs),
+           throughput=throughput, note='reported, no target')
+    for op, title, throughput in (
+        ('executor_round_trip', 'round trip of abs(1)', False),
+        ('executor_throughput', '10,000 tasks of abs(1)', True),
+        ('executor_1MiB_result', 'a task returning 1 MiB', False))
+    for against, mechs in (
+        ('ThreadPoolExecutor', ('futures_thread',)),
+        ('ProcessPoolExecutor', ('futures_fork', 'futures_spawn')))
 )
 
 

@@ -46,6 +46,10 @@ REGRTESTS = (
     "test_interpreters",
     "test_interpreters_core",
     "test_interpreters_stress",
+    "test_concurrent_interpreters",
+    "test_concurrent_interpreters_queues",
+    "test_concurrent_interpreters_main",
+    "test_interpreter_pool",
     "test_support_interpreters",
     "test__xxsubinterpreters",
     "test_threading",
@@ -62,6 +66,10 @@ OUR_REGRTESTS = (
     "test_interpreters",
     "test_interpreters_core",
     "test_interpreters_stress",
+    "test_concurrent_interpreters",
+    "test_concurrent_interpreters_queues",
+    "test_concurrent_interpreters_main",
+    "test_interpreter_pool",
 )
 
 # How each variant checks them.

@@ -4,6 +4,8 @@
 #include "module.h"
 #include "crossdata.h"
 #include "marshal.h"              // PyMarshal_WriteObjectToString()
+#include "opcode.h"               // LOAD_GLOBAL, ...
+#include "pycore_runtime.h"       // _Py_ID()
 
 #include <stddef.h>               // offsetof()
 
@@ -50,7 +52,9 @@ enum {
     TAG_TUPLE = 't',            /* Py_ssize_t n; n values */
     TAG_REF = 'r',              /* Py_ssize_t index in refs[] */
     TAG_PICKLE = 'p',           /* unsigned char with_pids; Py_ssize_t n;
-                                   n bytes of pickle */
+                                   n bytes of pickle (then, if with_pids
+                                   has WITH_GLOBALS, the pickles of the
+                                   globals of <fake __main__>) */
     TAG_FUNCTION = 'c',         /* Py_ssize_t n; n bytes of marshal'd code;
                                    then 4 values: name, qualname (str),
                                    defaults, kwdefaults */
@@ -60,7 +64,9 @@ enum {
    (an int): the object for xdata.refs[index].  A function of __main__
    (with XDATA_FUNCTIONS) is the persistent id (code, name, qualname,
    defaults, kwdefaults), code being the marshal'd code object: the same
-   record as a TAG_FUNCTION value, pickled. */
+   record as a TAG_FUNCTION value, pickled.  The persistent ids of
+   XDATA_MAIN_AS_FAKE and XDATA_FAKE_AS_MAIN are tuples that start with a
+   str (see "Objects of __main__ for a <fake __main__>" below). */
 #define FUNCTION_RECORD_SIZE 5
 
 static void
@@ -240,6 +246,26 @@ is_main_function(PyObject *obj)
             && _PyUnicode_EqualToASCIIString(module, "__main__"));
 }
 
+/* Return 1 if code has exactly one free variable, __class__: the cell
+   that the compiler makes for the methods of a class that use super() or
+   __class__. */
+static int
+uses_class_cell_only(PyCodeObject *code)
+{
+    if (code->co_nfreevars != 1) {
+        return 0;
+    }
+    PyObject *names = PyCode_GetFreevars(code);
+    if (names == NULL) {
+        PyErr_Clear();
+        return 0;
+    }
+    int res = _PyUnicode_EqualToASCIIString(PyTuple_GET_ITEM(names, 0),
+                                            "__class__");
+    Py_DECREF(names);
+    return res;
+}
+
 /* Return the record of a function of __main__: a tuple (code, name,
    qualname, defaults, kwdefaults) with code marshal'd, name and qualname
    exact str, defaults and kwdefaults None if unset.  NULL with an exception
@@ -247,12 +273,15 @@ is_main_function(PyObject *obj)
    XXX The other attributes (__doc__ if it was changed, __annotations__,
    __dict__) stay behind. */
 static PyObject *
-function_record(interpreters_state *st, PyObject *func)
+function_record(interpreters_state *st, PyObject *func, int allow_class_cell)
 {
     PyFunctionObject *f = (PyFunctionObject *)func;
     PyObject *code = NULL, *name = NULL, *qualname = NULL, *record = NULL;
 
-    if (f->func_closure != NULL) {
+    if (f->func_closure != NULL
+        && !(allow_class_cell
+             && uses_class_cell_only((PyCodeObject *)f->func_code)))
+    {
         /* The cells of a closure belong to the frames of this interpreter;
            copying them would silently split the variables in two. */
         PyErr_Format(st->NotShareableError,
@@ -285,11 +314,15 @@ done:
     return record;
 }
 
-/* Rebuild a function from its record in the current interpreter, with the
-   __main__.__dict__ of that interpreter as globals. */
+/* Rebuild a function from its record in the current interpreter, with
+   globals as its globals (NULL: the __main__.__dict__ of that
+   interpreter).  If class_cell is true, the code uses the __class__ cell
+   of its class only, and the function gets an empty cell, which
+   fake_class_rebuild() fills. */
 static PyObject *
 function_rebuild(const char *marshalled, Py_ssize_t size, PyObject *name,
-                 PyObject *qualname, PyObject *defaults, PyObject *kwdefaults)
+                 PyObject *qualname, PyObject *defaults, PyObject *kwdefaults,
+                 PyObject *globals, int class_cell)
 {
     PyObject *code, *main, *func = NULL;
 
@@ -305,18 +338,40 @@ function_rebuild(const char *marshalled, Py_ssize_t size, PyObject *name,
         return NULL;
     }
     /* Calling the code of a closure without its cells would crash. */
-    if (!PyCode_Check(code) || ((PyCodeObject *)code)->co_nfreevars != 0) {
+    if (!PyCode_Check(code)
+        || (class_cell ? !uses_class_cell_only((PyCodeObject *)code)
+                       : ((PyCodeObject *)code)->co_nfreevars != 0))
+    {
         set_corrupted();
         goto error;
     }
-    main = PyImport_AddModule("__main__");
-    if (main == NULL) {
-        goto error;
+    if (globals == NULL) {
+        main = PyImport_AddModule("__main__");
+        if (main == NULL) {
+            goto error;
+        }
+        globals = PyModule_GetDict(main);
     }
-    func = PyFunction_NewWithQualName(code, PyModule_GetDict(main),
-                                      qualname);
+    func = PyFunction_NewWithQualName(code, globals, qualname);
     if (func == NULL) {
         goto error;
+    }
+    if (class_cell) {
+        PyObject *closure = PyTuple_New(1);
+        if (closure == NULL) {
+            goto error;
+        }
+        PyObject *cell = PyCell_New(NULL);
+        if (cell == NULL) {
+            Py_DECREF(closure);
+            goto error;
+        }
+        PyTuple_SET_ITEM(closure, 0, cell);
+        int res = PyFunction_SetClosure(func, closure);
+        Py_DECREF(closure);
+        if (res < 0) {
+            goto error;
+        }
     }
     if (PyObject_SetAttrString(func, "__name__", name) < 0) {
         goto error;
@@ -657,8 +712,16 @@ struct encoder {
         Py_ssize_t refs_end;    /* nrefs once pass 1 encoded it */
     } items[ENCODER_MAX_ITEMS];
     int nitems;
-    int with_pids;          /* the pickle being made has persistent ids */
+    int with_pids;          /* the pickle being made has persistent ids
+                               (WITH_PIDS), and globals (WITH_GLOBALS) */
+    /* With XDATA_MAIN_AS_FAKE (pass 1): the functions and classes of
+       __main__ met, in the order met, and their index by id */
+    PyObject *main_objs;
+    PyObject *main_index;
 };
+
+#define WITH_PIDS 1
+#define WITH_GLOBALS 2
 
 /* Return the module state of the encoder, looking it up the first time,
    or NULL with an exception set. */
@@ -926,6 +989,430 @@ enc_direct(encoder *e, PyObject *obj)
     return 1;
 }
 
+/* Objects of __main__ for a <fake __main__> (XDATA_MAIN_AS_FAKE)
+
+   The functions and classes of the encoder's __main__ that a pickle meets
+   become persistent ids (FAKE_PID_*), tuples whose first item, one
+   character, says what they are:
+
+     ('F', index, code, name, qualname, defaults, kwdefaults, class_cell)
+         a function: code marshal'd; class_cell is true if its only free
+         variable is the __class__ cell of its class
+     ('C', index, metaclass, name, qualname, bases, attrs)
+         a class: attrs are the items of its __dict__ that make it (its
+         methods are functions, above)
+     ('r', index)
+         the same function or class again (pickle's memo does not see
+         objects pickled as persistent ids)
+     ('W', type name, args)
+         a classmethod, staticmethod or property (which pickle refuses),
+         rebuilt as type(*args)
+     ('M', name)
+         a module: imported again
+     ('R', qualname)
+         with XDATA_FAKE_AS_MAIN, a function or class of the encoder's
+         <fake __main__>: the object at qualname in the decoder's __main__
+
+   The globals that the functions use are not part of their record (a
+   function that calls itself, or a method that names its class, would
+   never end): the pickle of the object is followed by pickles of dicts
+   of globals, name to value, made by the same pickler (they share its
+   memo), until an empty one.  Each dict holds the globals, not sent
+   yet, that the functions met in the pickles before it use; the decoder
+   adds those its <fake __main__> lacks, and keeps what it holds: that is
+   the state that code run there keeps from one call to the next.
+*/
+
+#define FAKE_MAIN_NAME "<fake __main__>"
+
+#define FAKE_PID_FUNCTION 'F'
+#define FAKE_PID_CLASS 'C'
+#define FAKE_PID_AGAIN 'r'
+#define FAKE_PID_WRAPPER 'W'
+#define FAKE_PID_MODULE 'M'
+#define FAKE_PID_MAIN 'R'
+
+/* Return the name of the module that defines obj, a function or a heap
+   type, as a borrowed reference, or NULL (no exception set). */
+static PyObject *
+defining_module(PyObject *obj)
+{
+    PyObject *module = NULL;
+    if (PyFunction_Check(obj)) {
+        module = PyFunction_GET_MODULE(obj);
+    }
+    else if (PyType_Check(obj)
+             && PyType_HasFeature((PyTypeObject *)obj, Py_TPFLAGS_HEAPTYPE))
+    {
+        /* Not the __module__ attribute: a metaclass may compute it. */
+        module = PyDict_GetItemString(((PyTypeObject *)obj)->tp_dict,
+                                      "__module__");
+    }
+    return (module != NULL && PyUnicode_Check(module)) ? module : NULL;
+}
+
+static int
+is_defined_in(PyObject *obj, const char *modname)
+{
+    PyObject *module = defining_module(obj);
+    return module != NULL && _PyUnicode_EqualToASCIIString(module, modname);
+}
+
+/* Add to names (a set) the names of the globals that code reads, writes
+   or deletes, and those that the code objects nested in it (lambdas,
+   comprehensions, inner functions and classes) use.  In 3.11, the
+   argument of LOAD_GLOBAL is twice the index of the name. */
+static int
+code_add_global_names(PyCodeObject *code, PyObject *names)
+{
+    PyObject *bytes = PyCode_GetCode(code);
+    if (bytes == NULL) {
+        return -1;
+    }
+    const unsigned char *units = (const unsigned char *)PyBytes_AS_STRING(
+        bytes);
+    Py_ssize_t size = PyBytes_GET_SIZE(bytes);
+    Py_ssize_t nnames = PyTuple_GET_SIZE(code->co_names);
+    unsigned long extended = 0;
+    int res = 0;
+
+    for (Py_ssize_t i = 0; res == 0 && i + 1 < size; i += 2) {
+        int opcode = units[i];
+        unsigned long oparg = units[i + 1] | extended;
+        unsigned long index;
+
+        extended = 0;
+        switch (opcode) {
+        case EXTENDED_ARG:
+            extended = oparg << 8;
+            continue;
+        case LOAD_GLOBAL:
+            index = oparg >> 1;
+            break;
+        case STORE_GLOBAL:
+        case DELETE_GLOBAL:
+        case LOAD_NAME:
+            index = oparg;
+            break;
+        default:
+            continue;
+        }
+        if (index < (unsigned long)nnames) {
+            res = PySet_Add(names, PyTuple_GET_ITEM(code->co_names, index));
+        }
+    }
+    Py_DECREF(bytes);
+    if (res < 0 || Py_EnterRecursiveCall(" while reading code")) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; res == 0 && i < PyTuple_GET_SIZE(code->co_consts);
+         i++)
+    {
+        PyObject *item = PyTuple_GET_ITEM(code->co_consts, i);
+        if (PyCode_Check(item)) {
+            res = code_add_global_names((PyCodeObject *)item, names);
+        }
+    }
+    Py_LeaveRecursiveCall();
+    return res;
+}
+
+/* Names of __main__ that are none of the globals a function uses: the
+   <fake __main__> has its own. */
+static int
+is_module_machinery(PyObject *name)
+{
+    static const char *const names[] = {
+        "__builtins__", "__name__", "__spec__", "__loader__", "__package__",
+        NULL,
+    };
+    for (int i = 0; names[i] != NULL; i++) {
+        if (_PyUnicode_EqualToASCIIString(name, names[i])) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Add to batch the globals that func uses and that are not in sent yet
+   (and add their names to sent): those of its names that its globals
+   hold.  Builtins and the names it binds before use are not there. */
+static int
+fake_add_globals(PyFunctionObject *func, PyObject *sent, PyObject *batch)
+{
+    PyObject *names = PySet_New(NULL);
+    PyObject *name, *value;
+    Py_ssize_t pos = 0;
+    Py_hash_t hash;
+    int res;
+
+    if (names == NULL) {
+        return -1;
+    }
+    res = code_add_global_names((PyCodeObject *)func->func_code, names);
+    while (res == 0 && _PySet_NextEntry(names, &pos, &name, &hash)) {
+        if (!PyUnicode_CheckExact(name) || is_module_machinery(name)) {
+            continue;
+        }
+        res = PySet_Contains(sent, name);
+        if (res != 0) {
+            res = res < 0 ? -1 : 0;
+            continue;
+        }
+        res = PySet_Add(sent, name);
+        if (res < 0) {
+            break;
+        }
+        value = PyDict_GetItemWithError(func->func_globals, name);
+        if (value != NULL) {
+            res = PyDict_SetItem(batch, name, value);
+        }
+        else if (PyErr_Occurred()) {
+            res = -1;
+        }
+    }
+    Py_DECREF(names);
+    return res;
+}
+
+/* The index of obj among the objects of __main__ met in this encoding,
+   or -1 if it is new (then *index is the one it gets); -2 on error. */
+static Py_ssize_t
+fake_index(encoder *e, PyObject *obj, Py_ssize_t *index)
+{
+    if (e->main_objs == NULL) {
+        e->main_objs = PyList_New(0);
+        e->main_index = PyDict_New();
+        if (e->main_objs == NULL || e->main_index == NULL) {
+            return -2;
+        }
+    }
+    PyObject *key = PyLong_FromVoidPtr(obj);
+    if (key == NULL) {
+        return -2;
+    }
+    PyObject *found = PyDict_GetItemWithError(e->main_index, key);
+    if (found != NULL) {
+        Py_DECREF(key);
+        return PyLong_AsSsize_t(found);
+    }
+    *index = PyList_GET_SIZE(e->main_objs);
+    PyObject *value = PyLong_FromSsize_t(*index);
+    int res = -1;
+    if (!PyErr_Occurred() && value != NULL
+        && PyDict_SetItem(e->main_index, key, value) == 0)
+    {
+        /* The list keeps obj alive: its id stays its own. */
+        res = PyList_Append(e->main_objs, obj);
+    }
+    Py_DECREF(key);
+    Py_XDECREF(value);
+    return res < 0 ? -2 : -1;
+}
+
+static PyObject *
+fake_function_pid(encoder *e, PyObject *func, Py_ssize_t index)
+{
+    PyObject *record = function_record(e->st, func, 1);
+    if (record == NULL) {
+        return NULL;
+    }
+    int class_cell = ((PyFunctionObject *)func)->func_closure != NULL;
+    /* ('F', index, code, name, qualname, defaults, kwdefaults,
+        class_cell) */
+    PyObject *pid = Py_BuildValue(
+        "(CnOOOOOO)", FAKE_PID_FUNCTION, index,
+        PyTuple_GET_ITEM(record, 0), PyTuple_GET_ITEM(record, 1),
+        PyTuple_GET_ITEM(record, 2), PyTuple_GET_ITEM(record, 3),
+        PyTuple_GET_ITEM(record, 4), class_cell ? Py_True : Py_False);
+    Py_DECREF(record);
+    return pid;
+}
+
+/* Return 1 if key, an item of a class __dict__, is made again by the
+   metaclass, or stands for something that cannot cross (the state of an
+   ABC, the member descriptors of __slots__). */
+static int
+fake_class_skips(PyObject *key, PyObject *value)
+{
+    static const char *const names[] = {
+        "__dict__", "__weakref__", "__module__", "__qualname__",
+        "__abstractmethods__", "_abc_impl", NULL,
+    };
+    if (Py_IS_TYPE(value, &PyMemberDescr_Type)) {
+        return 1;
+    }
+    for (int i = 0; names[i] != NULL; i++) {
+        if (PyUnicode_Check(key)
+            && _PyUnicode_EqualToASCIIString(key, names[i]))
+        {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static PyObject *
+fake_class_pid(PyTypeObject *cls, Py_ssize_t index)
+{
+    PyHeapTypeObject *ht = (PyHeapTypeObject *)cls;
+    PyObject *attrs = PyDict_New();
+    PyObject *key, *value;
+    Py_ssize_t pos = 0;
+
+    if (attrs == NULL) {
+        return NULL;
+    }
+    while (PyDict_Next(cls->tp_dict, &pos, &key, &value)) {
+        if (!fake_class_skips(key, value)
+            && PyDict_SetItem(attrs, key, value) < 0)
+        {
+            Py_DECREF(attrs);
+            return NULL;
+        }
+    }
+    /* ('C', index, metaclass, name, qualname, bases, attrs) */
+    return Py_BuildValue("(CnOOOON)", FAKE_PID_CLASS, index, Py_TYPE(cls),
+                         ht->ht_name, ht->ht_qualname, cls->tp_bases, attrs);
+}
+
+/* ('W', type name, args) for a classmethod, staticmethod or property,
+   else NULL without an exception. */
+static PyObject *
+fake_wrapper_pid(PyObject *obj)
+{
+    if (Py_IS_TYPE(obj, &PyClassMethod_Type)
+        || Py_IS_TYPE(obj, &PyStaticMethod_Type))
+    {
+        PyObject *func = PyObject_GetAttrString(obj, "__func__");
+        if (func == NULL) {
+            return NULL;
+        }
+        return Py_BuildValue("(Cs(N))", FAKE_PID_WRAPPER,
+                             Py_TYPE(obj)->tp_name, func);
+    }
+    if (Py_IS_TYPE(obj, &PyProperty_Type)) {
+        static const char *const names[] = {
+            "fget", "fset", "fdel", "__doc__",
+        };
+        PyObject *args = PyTuple_New(4);
+        if (args == NULL) {
+            return NULL;
+        }
+        for (int i = 0; i < 4; i++) {
+            PyObject *item = PyObject_GetAttrString(obj, names[i]);
+            if (item == NULL) {
+                Py_DECREF(args);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(args, i, item);
+        }
+        return Py_BuildValue("(CsN)", FAKE_PID_WRAPPER, "property", args);
+    }
+    return NULL;
+}
+
+/* The persistent_id() of our picklers for the objects that the flags
+   XDATA_MAIN_AS_FAKE and XDATA_FAKE_AS_MAIN concern: return a new
+   reference to the persistent id, NULL with an exception set, or NULL
+   without one if obj is none of them. */
+static PyObject *
+fake_persistent_id(encoder *e, PyObject *obj)
+{
+    if ((e->flags & XDATA_FAKE_AS_MAIN)
+        && is_defined_in(obj, FAKE_MAIN_NAME))
+    {
+        PyObject *qualname = PyObject_GetAttrString(obj, "__qualname__");
+        if (qualname == NULL) {
+            return NULL;
+        }
+        return Py_BuildValue("(CN)", FAKE_PID_MAIN, qualname);
+    }
+    if (!(e->flags & XDATA_MAIN_AS_FAKE)) {
+        return NULL;
+    }
+    if (PyModule_Check(obj)) {
+        PyObject *name = PyModule_GetNameObject(obj);
+        if (name == NULL) {
+            return NULL;
+        }
+        return Py_BuildValue("(CN)", FAKE_PID_MODULE, name);
+    }
+    if (!is_defined_in(obj, "__main__")) {
+        return fake_wrapper_pid(obj);
+    }
+    Py_ssize_t index;
+    Py_ssize_t found = fake_index(e, obj, &index);
+    if (found == -2) {
+        return NULL;
+    }
+    if (found >= 0) {
+        return Py_BuildValue("(Cn)", FAKE_PID_AGAIN, found);
+    }
+    if (PyFunction_Check(obj)) {
+        return fake_function_pid(e, obj, index);
+    }
+    return fake_class_pid((PyTypeObject *)obj, index);
+}
+
+/* After the pickle of an object: pickle the globals that the functions
+   of __main__ met use, in dicts, until an empty one.  Return 0, or -1
+   with an exception set. */
+static int
+fake_dump_globals(encoder *e, PyObject *pickler)
+{
+    interpreters_state *st = e->st;
+    PyObject *sent = PySet_New(NULL);
+    PyObject *batch = NULL, *res;
+    Py_ssize_t done = 0;
+
+    if (sent == NULL) {
+        return -1;
+    }
+    do {
+        Py_XSETREF(batch, PyDict_New());
+        if (batch == NULL) {
+            goto error;
+        }
+        /* Dumping a batch may meet more functions. */
+        Py_ssize_t n = e->main_objs ? PyList_GET_SIZE(e->main_objs) : 0;
+        for (; done < n; done++) {
+            PyObject *obj = PyList_GET_ITEM(e->main_objs, done);
+            if (PyFunction_Check(obj)
+                && fake_add_globals((PyFunctionObject *)obj, sent,
+                                    batch) < 0)
+            {
+                goto error;
+            }
+        }
+        res = PyObject_CallMethodOneArg(pickler, st->xdata->str_dump, batch);
+        if (res == NULL) {
+            if (PyErr_ExceptionMatches(PyExc_Exception)
+                && !PyErr_ExceptionMatches(PyExc_MemoryError)
+                && !PyErr_ExceptionMatches(st->NotShareableError))
+            {
+                PyObject *names = PyDict_Keys(batch);
+                if (names != NULL) {
+                    xdata_raise_not_shareable(
+                        st, "a global that functions of __main__ use "
+                        "cannot be pickled (one of %R)", names);
+                    Py_DECREF(names);
+                }
+            }
+            goto error;
+        }
+        Py_DECREF(res);
+    } while (PyDict_GET_SIZE(batch) > 0);
+    Py_DECREF(batch);
+    Py_DECREF(sent);
+    return 0;
+
+error:
+    Py_XDECREF(batch);
+    Py_DECREF(sent);
+    return -1;
+}
+
 /* The persistent_id() of our picklers, through their session: return the
    persistent id of obj, or None to pickle it as usual. */
 static PyObject *
@@ -941,12 +1428,19 @@ enc_persistent_id(encoder *e, PyObject *obj)
         if (index < 0) {
             return NULL;
         }
-        e->with_pids = 1;
+        e->with_pids = WITH_PIDS;
         return PyLong_FromSsize_t(index);
     }
     if ((e->flags & XDATA_FUNCTIONS) && is_main_function(obj)) {
-        e->with_pids = 1;
-        return function_record(e->st, obj);
+        e->with_pids = WITH_PIDS;
+        return function_record(e->st, obj, 0);
+    }
+    if (e->flags & (XDATA_MAIN_AS_FAKE | XDATA_FAKE_AS_MAIN)) {
+        PyObject *pid = fake_persistent_id(e, obj);
+        if (pid != NULL || PyErr_Occurred()) {
+            e->with_pids = WITH_PIDS;
+            return pid;
+        }
     }
     Py_RETURN_NONE;
 }
@@ -986,10 +1480,16 @@ enc_pickle(encoder *e, PyObject *obj)
     e->with_pids = 0;
     sess->enc = e;
     res = PyObject_CallMethodOneArg(pickler, st->xdata->str_dump, obj);
-    sess->enc = NULL;
     int dumped = (res != NULL);
     if (dumped) {
         Py_DECREF(res);
+        if (e->main_objs != NULL) {
+            dumped = (fake_dump_globals(e, pickler) == 0);
+            e->with_pids = WITH_PIDS | WITH_GLOBALS;
+        }
+    }
+    sess->enc = NULL;
+    if (dumped) {
         pickled = session_take_output(sess);
     }
     else {
@@ -1081,7 +1581,7 @@ enc_function(encoder *e, PyObject *func)
 
     if (e->out == NULL) {
         interpreters_state *st = enc_state(e);
-        if (st == NULL || enc_keep(e, function_record(st, func)) < 0) {
+        if (st == NULL || enc_keep(e, function_record(st, func, 0)) < 0) {
             return -1;
         }
         record = PyList_GET_ITEM(e->blobs, PyList_GET_SIZE(e->blobs) - 1);
@@ -1177,6 +1677,8 @@ done:
     }
     PyMem_Free(e.refs);
     Py_XDECREF(e.blobs);
+    Py_XDECREF(e.main_objs);
+    Py_XDECREF(e.main_index);
     Py_XDECREF(e.keep);
     return data;
 }
@@ -1184,8 +1686,10 @@ done:
 xdata *
 xdata_encode_exception(PyObject *exc)
 {
-    /* An exception is never shareable: this pickles it. */
-    return xdata_encode(NULL, exc, 0);
+    /* An exception is never shareable: this pickles it.  One whose class
+       a call() rebuilt in the <fake __main__> comes back as one of the
+       class of the caller's __main__. */
+    return xdata_encode(NULL, exc, XDATA_FAKE_AS_MAIN);
 }
 
 void
@@ -1216,6 +1720,10 @@ struct decoder {
     const char *start;
     const char *pos;
     const char *end;
+    PyObject *fake_ns;          /* the namespace of <fake __main__>, once
+                                   looked up */
+    PyObject *fake_objs;        /* functions and classes of __main__
+                                   rebuilt, by index */
 };
 
 /* Return the module state of the decoder, looking it up the first time,
@@ -1332,6 +1840,353 @@ dec_ref(decoder *d, Py_ssize_t index)
     return ref->kind->new_object(st, ref->raw);
 }
 
+/* Decoding objects of __main__ into a <fake __main__> (see above) */
+
+/* Return the namespace of the current interpreter's <fake __main__>,
+   made and added to sys.modules on first use, as a borrowed reference
+   (the decoder keeps one). */
+static PyObject *
+dec_fake_ns(decoder *d)
+{
+    if (d->fake_ns != NULL) {
+        return d->fake_ns;
+    }
+    PyObject *module = PyImport_AddModule(FAKE_MAIN_NAME);
+    if (module == NULL) {
+        return NULL;
+    }
+    PyObject *ns = PyModule_GetDict(module);
+    PyObject *builtins = PyDict_GetItemWithError(ns, &_Py_ID(__builtins__));
+    if (builtins == NULL) {
+        if (PyErr_Occurred()
+            || PyDict_SetItem(ns, &_Py_ID(__builtins__),
+                              PyEval_GetBuiltins()) < 0)
+        {
+            return NULL;
+        }
+    }
+    d->fake_ns = Py_NewRef(ns);
+    return ns;
+}
+
+/* Return the object at the dotted name qualname, starting from the
+   namespace ns of the module named where, a new reference; NULL with an
+   exception set if there is none. */
+static PyObject *
+resolve_in_namespace(PyObject *ns, const char *where, PyObject *qualname)
+{
+    PyObject *names = PyUnicode_Split(qualname, &_Py_STR(dot), -1);
+    if (names == NULL) {
+        return NULL;
+    }
+    PyObject *first = PyList_GET_ITEM(names, 0);
+    PyObject *obj = PyDict_GetItemWithError(ns, first);
+    if (obj == NULL) {
+        if (!PyErr_Occurred()) {
+            PyErr_Format(PyExc_AttributeError,
+                         "%R is not a global of %s", first, where);
+        }
+        Py_DECREF(names);
+        return NULL;
+    }
+    Py_INCREF(obj);
+    for (Py_ssize_t i = 1; i < PyList_GET_SIZE(names); i++) {
+        Py_SETREF(obj, PyObject_GetAttr(obj, PyList_GET_ITEM(names, i)));
+        if (obj == NULL) {
+            break;
+        }
+    }
+    Py_DECREF(names);
+    return obj;
+}
+
+/* Return the class that the fake module holds at qualname, if it is one
+   that an earlier decoding rebuilt there, else NULL (no exception). */
+static PyObject *
+fake_class_found(PyObject *ns, PyObject *qualname)
+{
+    if (PyUnicode_FindChar(qualname, '<', 0, PyUnicode_GET_LENGTH(qualname),
+                           1) != -1)
+    {
+        /* <locals>: made anew by each call of the enclosing function */
+        PyErr_Clear();
+        return NULL;
+    }
+    PyObject *found = resolve_in_namespace(ns, FAKE_MAIN_NAME, qualname);
+    if (found == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    if (PyType_Check(found) && is_defined_in(found, FAKE_MAIN_NAME)
+        && PyUnicode_Check(((PyHeapTypeObject *)found)->ht_qualname)
+        && PyUnicode_Compare(((PyHeapTypeObject *)found)->ht_qualname,
+                             qualname) == 0)
+    {
+        return found;
+    }
+    PyErr_Clear();
+    Py_DECREF(found);
+    return NULL;
+}
+
+/* Fill the empty __class__ cell of obj (a function, or a classmethod,
+   staticmethod or property around functions) with cls. */
+static int
+fill_class_cell(PyObject *obj, PyObject *cls)
+{
+    static const char *const inner[] = {"__func__", "fget", "fset", "fdel"};
+    if (Py_IS_TYPE(obj, &PyClassMethod_Type)
+        || Py_IS_TYPE(obj, &PyStaticMethod_Type)
+        || Py_IS_TYPE(obj, &PyProperty_Type))
+    {
+        int first = Py_IS_TYPE(obj, &PyProperty_Type) ? 1 : 0;
+        int last = first ? 3 : 0;
+        for (int i = first; i <= last; i++) {
+            PyObject *func = PyObject_GetAttrString(obj, inner[i]);
+            if (func == NULL) {
+                return -1;
+            }
+            int res = fill_class_cell(func, cls);
+            Py_DECREF(func);
+            if (res < 0) {
+                return -1;
+            }
+        }
+        return 0;
+    }
+    if (!PyFunction_Check(obj)) {
+        return 0;
+    }
+    PyObject *closure = PyFunction_GET_CLOSURE(obj);
+    if (closure == NULL || PyTuple_GET_SIZE(closure) != 1
+        || !uses_class_cell_only((PyCodeObject *)PyFunction_GET_CODE(obj)))
+    {
+        return 0;
+    }
+    PyObject *cell = PyTuple_GET_ITEM(closure, 0);
+    if (!PyCell_Check(cell) || PyCell_GET(cell) != NULL) {
+        return 0;
+    }
+    return PyCell_Set(cell, cls);
+}
+
+/* ('C', index, metaclass, name, qualname, bases, attrs) */
+static PyObject *
+fake_class_rebuild(decoder *d, PyObject *pid)
+{
+    PyObject *metaclass = PyTuple_GET_ITEM(pid, 2);
+    PyObject *name = PyTuple_GET_ITEM(pid, 3);
+    PyObject *qualname = PyTuple_GET_ITEM(pid, 4);
+    PyObject *bases = PyTuple_GET_ITEM(pid, 5);
+    PyObject *attrs = PyTuple_GET_ITEM(pid, 6);
+    PyObject *ns, *cls, *dict, *key, *value;
+    Py_ssize_t pos = 0;
+
+    if (!PyUnicode_Check(name) || !PyUnicode_Check(qualname)
+        || !PyTuple_Check(bases) || !PyDict_Check(attrs))
+    {
+        set_corrupted();
+        return NULL;
+    }
+    ns = dec_fake_ns(d);
+    if (ns == NULL) {
+        return NULL;
+    }
+    cls = fake_class_found(ns, qualname);
+    if (cls != NULL) {
+        return cls;
+    }
+    dict = PyDict_Copy(attrs);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *module = PyUnicode_FromString(FAKE_MAIN_NAME);
+    if (module == NULL
+        || PyDict_SetItem(dict, &_Py_ID(__module__), module) < 0
+        || PyDict_SetItem(dict, &_Py_ID(__qualname__), qualname) < 0)
+    {
+        Py_XDECREF(module);
+        Py_DECREF(dict);
+        return NULL;
+    }
+    Py_DECREF(module);
+    cls = PyObject_CallFunctionObjArgs(metaclass, name, bases, dict, NULL);
+    Py_DECREF(dict);
+    while (cls != NULL && PyDict_Next(attrs, &pos, &key, &value)) {
+        if (fill_class_cell(value, cls) < 0) {
+            Py_CLEAR(cls);
+        }
+    }
+    return cls;
+}
+
+/* ('W', type name, args) */
+static PyObject *
+fake_wrapper_rebuild(PyObject *pid)
+{
+    PyObject *name = PyTuple_GET_ITEM(pid, 1);
+    PyObject *args = PyTuple_GET_ITEM(pid, 2);
+    PyTypeObject *types[] = {
+        &PyClassMethod_Type, &PyStaticMethod_Type, &PyProperty_Type,
+    };
+    if (!PyUnicode_Check(name) || !PyTuple_Check(args)) {
+        set_corrupted();
+        return NULL;
+    }
+    for (int i = 0; i < 3; i++) {
+        if (_PyUnicode_EqualToASCIIString(name, types[i]->tp_name)) {
+            return PyObject_Call((PyObject *)types[i], args, NULL);
+        }
+    }
+    set_corrupted();
+    return NULL;
+}
+
+/* ('F', index, code, name, qualname, defaults, kwdefaults, class_cell) */
+static PyObject *
+fake_function_rebuild(decoder *d, PyObject *pid)
+{
+    PyObject *code = PyTuple_GET_ITEM(pid, 2);
+    if (!PyBytes_Check(code)) {
+        set_corrupted();
+        return NULL;
+    }
+    PyObject *ns = dec_fake_ns(d);
+    if (ns == NULL) {
+        return NULL;
+    }
+    return function_rebuild(PyBytes_AS_STRING(code), PyBytes_GET_SIZE(code),
+                            PyTuple_GET_ITEM(pid, 3), PyTuple_GET_ITEM(pid, 4),
+                            PyTuple_GET_ITEM(pid, 5), PyTuple_GET_ITEM(pid, 6),
+                            ns, PyTuple_GET_ITEM(pid, 7) == Py_True);
+}
+
+/* Remember obj, the function or class rebuilt for index, for the
+   persistent ids that name it again, and return it; NULL (with the
+   exception set) if obj is NULL or on error. */
+static PyObject *
+fake_remember(decoder *d, PyObject *index, PyObject *obj)
+{
+    if (obj == NULL) {
+        return NULL;
+    }
+    if (d->fake_objs == NULL) {
+        d->fake_objs = PyDict_New();
+        if (d->fake_objs == NULL) {
+            Py_DECREF(obj);
+            return NULL;
+        }
+    }
+    if (PyDict_SetItem(d->fake_objs, index, obj) < 0) {
+        Py_DECREF(obj);
+        return NULL;
+    }
+    return obj;
+}
+
+/* The persistent ids of XDATA_MAIN_AS_FAKE and XDATA_FAKE_AS_MAIN. */
+static PyObject *
+fake_persistent_load(decoder *d, PyObject *pid)
+{
+    Py_ssize_t size = PyTuple_GET_SIZE(pid);
+    PyObject *tag = PyTuple_GET_ITEM(pid, 0);
+    if (PyUnicode_GET_LENGTH(tag) != 1 || size < 2) {
+        set_corrupted();
+        return NULL;
+    }
+    PyObject *arg = PyTuple_GET_ITEM(pid, 1);
+    switch (PyUnicode_READ_CHAR(tag, 0)) {
+    case FAKE_PID_FUNCTION:
+        if (size != 8 || !PyLong_CheckExact(arg)) {
+            break;
+        }
+        return fake_remember(d, arg, fake_function_rebuild(d, pid));
+    case FAKE_PID_CLASS:
+        if (size != 7 || !PyLong_CheckExact(arg)) {
+            break;
+        }
+        return fake_remember(d, arg, fake_class_rebuild(d, pid));
+    case FAKE_PID_AGAIN: {
+        PyObject *obj = NULL;
+        if (size != 2 || !PyLong_CheckExact(arg)) {
+            break;
+        }
+        if (d->fake_objs != NULL) {
+            obj = PyDict_GetItemWithError(d->fake_objs, arg);
+        }
+        if (obj == NULL && !PyErr_Occurred()) {
+            /* Its record holds it: only pickle's memo could make that. */
+            PyErr_SetString(PyExc_ValueError,
+                            "a class of __main__ refers to itself in its "
+                            "bases or attributes");
+        }
+        return Py_XNewRef(obj);
+    }
+    case FAKE_PID_WRAPPER:
+        if (size != 3) {
+            break;
+        }
+        return fake_wrapper_rebuild(pid);
+    case FAKE_PID_MODULE:
+        if (size != 2 || !PyUnicode_Check(arg)) {
+            break;
+        }
+        return PyImport_Import(arg);
+    case FAKE_PID_MAIN: {
+        if (size != 2 || !PyUnicode_Check(arg)) {
+            break;
+        }
+        PyObject *main = PyImport_AddModule("__main__");
+        if (main == NULL) {
+            return NULL;
+        }
+        return resolve_in_namespace(PyModule_GetDict(main), "__main__",
+                                    arg);
+    }
+    default:
+        break;
+    }
+    set_corrupted();
+    return NULL;
+}
+
+/* After the object: load the dicts of globals until an empty one, and
+   add to the fake module those it does not hold. */
+static int
+fake_load_globals(decoder *d, PyObject *unpickler)
+{
+    interpreters_state *st = dec_state(d);
+    PyObject *ns = dec_fake_ns(d);
+    if (st == NULL || ns == NULL) {
+        return -1;
+    }
+    for (;;) {
+        PyObject *batch = PyObject_CallMethodNoArgs(unpickler,
+                                                    st->xdata->str_load);
+        if (batch == NULL) {
+            return -1;
+        }
+        if (!PyDict_CheckExact(batch)) {
+            Py_DECREF(batch);
+            set_corrupted();
+            return -1;
+        }
+        if (PyDict_GET_SIZE(batch) == 0) {
+            Py_DECREF(batch);
+            return 0;
+        }
+        PyObject *key, *value;
+        Py_ssize_t pos = 0;
+        while (PyDict_Next(batch, &pos, &key, &value)) {
+            if (PyDict_SetDefault(ns, key, value) == NULL) {
+                Py_DECREF(batch);
+                return -1;
+            }
+        }
+        Py_DECREF(batch);
+    }
+}
+
 /* The persistent_load() of our unpicklers, through their session. */
 static PyObject *
 dec_persistent_load(decoder *d, PyObject *pid)
@@ -1353,7 +2208,12 @@ dec_persistent_load(decoder *d, PyObject *pid)
                                 PyTuple_GET_ITEM(pid, 1),
                                 PyTuple_GET_ITEM(pid, 2),
                                 PyTuple_GET_ITEM(pid, 3),
-                                PyTuple_GET_ITEM(pid, 4));
+                                PyTuple_GET_ITEM(pid, 4), NULL, 0);
+    }
+    if (PyTuple_CheckExact(pid) && PyTuple_GET_SIZE(pid) > 0
+        && PyUnicode_CheckExact(PyTuple_GET_ITEM(pid, 0)))
+    {
+        return fake_persistent_load(d, pid);
     }
     set_corrupted();
     return NULL;
@@ -1407,6 +2267,11 @@ dec_unpickle(decoder *d, int with_pids, const char *p, Py_ssize_t n)
     }
     sess->dec = d;
     obj = PyObject_CallMethodNoArgs(unpickler, xs->str_load);
+    if (obj != NULL && (with_pids & WITH_GLOBALS)
+        && fake_load_globals(d, unpickler) < 0)
+    {
+        Py_CLEAR(obj);
+    }
     sess->dec = NULL;
 
 done:
@@ -1440,7 +2305,7 @@ dec_function(decoder *d)
         }
     }
     func = function_rebuild(code, n, values[0], values[1], values[2],
-                            values[3]);
+                            values[3], NULL, 0);
 done:
     for (int i = 0; i < 4; i++) {
         Py_XDECREF(values[i]);
@@ -1499,7 +2364,7 @@ dec_value(decoder *d)
         }
         return dec_ref(d, n);
     case TAG_PICKLE: {
-        unsigned char with_pids;
+        unsigned char with_pids;    /* WITH_PIDS, WITH_GLOBALS */
         if (dec_copy(d, &with_pids, 1) < 0
             || dec_ssize(d, &n) < 0 || (p = dec_raw(d, n)) == NULL)
         {
@@ -1530,6 +2395,8 @@ xdata_decode(interpreters_state *st, const xdata *data)
         Py_CLEAR(obj);
         set_corrupted();
     }
+    Py_XDECREF(d.fake_ns);
+    Py_XDECREF(d.fake_objs);
     Py_XDECREF(d.keep);
     return obj;
 }

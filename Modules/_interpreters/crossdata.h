@@ -94,6 +94,37 @@ extern int xdata_register_type(interpreters_state *st, PyTypeObject *type,
    in the decoding interpreter, whether or not the flag is set. */
 #define XDATA_FUNCTIONS 0x1
 
+/* Encode the functions and classes defined in __main__ (by a script, -c,
+   the REPL or code run with __name__ '__main__'), also those found while
+   pickling, with what they need, for concurrent.interpreters' call().
+   The decoder rebuilds them in its "<fake __main__>" module (a module of
+   sys.modules, made when first needed), not in its __main__: functions
+   from their code, with that module's namespace as globals, the
+   defaults and kwdefaults crossing like any other object; classes from
+   their name, bases, metaclass and the items of their __dict__ (methods
+   as functions; classmethod, staticmethod and property objects rebuilt
+   around them), with __module__ "<fake __main__>".  A class that the
+   fake module already holds at the same qualified name is taken as it is
+   there, so that its objects keep one class from one call to the next.
+   The globals that the functions use (the names their code, and the
+   code nested in it, reads, writes or deletes, that their globals hold)
+   cross too, modules imported again by name and other values like any
+   object, and the decoder adds to the fake module those it does not hold
+   yet: what it holds is never overwritten, and stays from one decoding to
+   the next.  A closure cannot cross (NotShareableError), except for the
+   __class__ cell of a method, which the rebuilt class fills.
+   XXX Other attributes of functions (__dict__, __annotations__) stay
+   behind, and so do objects of __main__ that pickle finds by name
+   (functools.lru_cache() wrappers, say). */
+#define XDATA_MAIN_AS_FAKE 0x2
+
+/* Encode the functions and classes of the "<fake __main__>" module of
+   the encoder by name: the decoder finds the object at the same
+   qualified name in its own __main__.  For the results of call(), so
+   that an object of a class of __main__ comes back as one of that
+   class. */
+#define XDATA_FAKE_AS_MAIN 0x4
+
 /* In xdata_encode() and xdata_decode(), st is the state of the module in
    the current interpreter, which the caller keeps alive, or NULL: then it
    is looked up (importing the module in the current interpreter if
@@ -112,7 +143,9 @@ extern xdata *xdata_encode(interpreters_state *st, PyObject *obj,
    with an exception set if it cannot be pickled: callers that merely want
    to report exc elsewhere clear that error and report nothing.  Decoding
    fails, and the caller should give up too, if exc's type cannot be
-   imported in the decoding interpreter. */
+   imported in the decoding interpreter.  An exception whose class is one
+   of a "<fake __main__>" crosses as one of the class at the same place in
+   the decoder's __main__ (see XDATA_FAKE_AS_MAIN). */
 extern xdata *xdata_encode_exception(PyObject *exc);
 
 /* Decode data into new objects of the current interpreter.  data is left

@@ -417,11 +417,14 @@ interp_finalize(PyInterpreterState *interp, PyThreadState *tstate0,
         goto refused;
     }
 
+    int64_t id = PyInterpreterState_GetID(interp);
     /* tstate keeps the interpreter from having no thread state. */
     PyThreadState_Delete(tstate0);
     /* Py_EndInterpreter(), handing what the interpreter still exports to
        the main interpreter, then swap back to caller. */
     buffers_end_interpreter(tstate, caller);
+    /* Its queue items bound to it go, now that it can put no more. */
+    queues_interp_destroyed(id);
     return FINALIZE_OK;
 
 refused:

@@ -53,8 +53,9 @@ typedef enum {
    thread states of ours are cleared, and a later call waits again for
    the non-daemon threads and runs the hooks registered since.
 
-   Return FINALIZE_OK, or why the interpreter is still alive (no
-   exception set). */
+   Once the interpreter is gone, tell the queues
+   (queues_interp_destroyed()).  Return FINALIZE_OK, or why the
+   interpreter is still alive (no exception set). */
 extern finalize_result interp_finalize(PyInterpreterState *interp,
                                        PyThreadState *tstate0,
                                        PyThreadState **main, int at_exit);

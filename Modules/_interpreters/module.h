@@ -5,8 +5,9 @@
  * finalize.c finalizes them; process.c sees to them when the process
  * exits or forks; crossdata.c turns objects into raw bytes any interpreter
  * can read; excinfo.c describes exceptions raised in other interpreters;
- * queues.c implements the cross-interpreter queues and the Queue type;
- * buffers.c lets memoryviews cross without copying.
+ * queues.c implements the cross-interpreter queues, the Queue type and
+ * _QueueBase, the base of concurrent.interpreters.Queue; buffers.c lets
+ * memoryviews cross without copying.
  *
  * Locks.  What all interpreters share (the run state of interpreters,
  * the queues and their items) is plain C data guarded by PyThread locks.
@@ -93,6 +94,12 @@ extern int queues_module_exec(PyObject *module, interpreters_state *st);
 /* Free every queue still alive.  Called once, when the main interpreter
    finalizes, after every other interpreter is gone. */
 extern void queues_fini_runtime(void);
+
+/* Interpreter interpid is destroyed: the items it put in queues with an
+   unbound op other than UNBOUND_KEEP (those of concurrent.interpreters)
+   are removed or marked unbound.  Called with the GIL, once the
+   interpreter is gone (no code of it can put items any more). */
+extern void queues_interp_destroyed(int64_t interpid);
 
 /* In the child of os.fork(), with the GIL held: forget the threads that
    waited on queues, which did not survive the fork. */

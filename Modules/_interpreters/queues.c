@@ -11,6 +11,13 @@
  * still holds are freed when the count drops to zero.  The Queue type
  * registers itself with crossdata.c (see crossdata.h): a handle crosses
  * as a counted reference to its queue.
+ *
+ * concurrent.interpreters.Queue (Python 3.14's API) is a Python subclass
+ * of the _QueueBase type here, which also registers itself, so that its
+ * objects arrive as objects of that class.  Its items are bound to the
+ * interpreter that put them: when that one is destroyed, they are
+ * dropped, or get() reports them as unbound, as their put() chose.  The
+ * items of the interpreters module outlive the interpreter that put them.
  */
 
 #include "module.h"
@@ -22,8 +29,9 @@
 /*[clinic input]
 module _interpreters
 class _interpreters.Queue "queueobject *" "queue_type_state(type)->QueueType"
+class _interpreters._QueueBase "queueobject *" "&PyBaseObject_Type"
 [clinic start generated code]*/
-/*[clinic end generated code: output=da39a3ee5e6b4b0d input=8fb62a513d4653f8]*/
+/*[clinic end generated code: output=da39a3ee5e6b4b0d input=1fc84e15d08e7766]*/
 
 
 /* ------------------------------------------------------------------------
@@ -145,6 +153,25 @@ waitlist_wake_one(waitlist *list)
 
 typedef struct xqueue xqueue;
 
+/* What happens to an item when the interpreter that put it is destroyed
+   (its "unbound" op).  The interpreters module's items outlive their
+   interpreter (UNBOUND_KEEP); concurrent.interpreters chooses one of the
+   other three, the same numbers as in its _queues module. */
+#define UNBOUND_KEEP 0
+#define UNBOUND_REMOVE 1        /* dropped from the queue at once */
+#define UNBOUND_ERROR 2         /* get() raises ItemInterpreterDestroyed */
+#define UNBOUND_REPLACE 3       /* get() returns the UNBOUND sentinel */
+#define UNBOUND_MAX UNBOUND_REPLACE
+
+/* A queued item.  data is NULL once the item is unbound: its interpreter
+   was destroyed, its op is UNBOUND_ERROR or UNBOUND_REPLACE, and only
+   the op is left to tell get() what to do. */
+typedef struct {
+    xdata *data;
+    int64_t interpid;           /* the interpreter that put it */
+    int unboundop;
+} qitem;
+
 /* Internal errors, turned into exceptions by queue_error() */
 #define ERR_QUEUE_EMPTY (-2)
 #define ERR_QUEUE_FULL (-3)
@@ -161,6 +188,8 @@ typedef struct xqueue xqueue;
 struct xqueue {
     int64_t id;
     Py_ssize_t maxsize;         /* <= 0: unbounded */
+    int unboundop;              /* the default op of concurrent.interpreters
+                                   puts: never UNBOUND_KEEP */
 
     /* Guarded by the registry mutex */
     Py_ssize_t refcount;
@@ -169,7 +198,7 @@ struct xqueue {
 
     /* Guarded by mutex */
     PyThread_type_lock mutex;
-    xdata **items;              /* ring buffer of capacity entries */
+    qitem *items;               /* ring buffer of capacity entries */
     Py_ssize_t capacity;
     Py_ssize_t first;           /* index of the oldest item */
     Py_ssize_t count;
@@ -216,7 +245,7 @@ queues_init_runtime(void)
 /* Create a queue, with one reference for its first handle.  Return NULL
    if out of memory (no exception set). */
 static xqueue *
-xqueue_new(Py_ssize_t maxsize)
+xqueue_new(Py_ssize_t maxsize, int unboundop)
 {
     xqueue *q = PyMem_RawCalloc(1, sizeof(xqueue));
     if (q == NULL) {
@@ -228,6 +257,7 @@ xqueue_new(Py_ssize_t maxsize)
         return NULL;
     }
     q->maxsize = maxsize;
+    q->unboundop = unboundop;
     q->refcount = 1;
 
     PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
@@ -253,7 +283,7 @@ xqueue_free(xqueue *q)
     for (Py_ssize_t i = 0; i < q->count; i++) {
         /* This may drop the last reference to other queues: see
            xqueue_decref(). */
-        xdata_free(q->items[(q->first + i) & (q->capacity - 1)]);
+        xdata_free(q->items[(q->first + i) & (q->capacity - 1)].data);
     }
     PyMem_RawFree(q->items);
     while ((w = q->spare) != NULL) {
@@ -413,12 +443,12 @@ queues_after_fork_child(void)
 static int
 xqueue_resize(xqueue *q, Py_ssize_t capacity)
 {
-    xdata **items;
+    qitem *items;
 
-    if ((size_t)capacity > PY_SSIZE_T_MAX / sizeof(xdata *)) {
+    if ((size_t)capacity > PY_SSIZE_T_MAX / sizeof(qitem)) {
         return ERR_NO_MEMORY;
     }
-    items = PyMem_RawMalloc(capacity * sizeof(xdata *));
+    items = PyMem_RawMalloc(capacity * sizeof(qitem));
     if (items == NULL) {
         return ERR_NO_MEMORY;
     }
@@ -434,7 +464,7 @@ xqueue_resize(xqueue *q, Py_ssize_t capacity)
 
 /* Append an item.  The mutex of q is held. */
 static int
-xqueue_push(xqueue *q, xdata *item)
+xqueue_push(xqueue *q, qitem item)
 {
     if (q->count == q->capacity) {
         int err = xqueue_resize(q, q->capacity ? q->capacity * 2
@@ -449,10 +479,10 @@ xqueue_push(xqueue *q, xdata *item)
 }
 
 /* Remove the oldest item.  The mutex of q is held; q is not empty. */
-static xdata *
+static qitem
 xqueue_pop(xqueue *q)
 {
-    xdata *item = q->items[q->first];
+    qitem item = q->items[q->first];
 
     assert(q->count > 0);
     q->first = (q->first + 1) & (q->capacity - 1);
@@ -591,7 +621,7 @@ xqueue_after_wait(xqueue *q, int waited, PY_TIMEOUT_T *microseconds,
    with an exception set (a signal handler raised), and item is still the
    caller's. */
 static int
-xqueue_put(xqueue *q, xdata *item, PY_TIMEOUT_T microseconds,
+xqueue_put(xqueue *q, qitem item, PY_TIMEOUT_T microseconds,
            _PyTime_t deadline)
 {
     int err;
@@ -628,7 +658,7 @@ error:
    and the item in *pitem, else ERR_QUEUE_EMPTY, ERR_NO_MEMORY, or -1 with
    an exception set (a signal handler raised). */
 static int
-xqueue_get(xqueue *q, xdata **pitem, PY_TIMEOUT_T microseconds,
+xqueue_get(xqueue *q, qitem *pitem, PY_TIMEOUT_T microseconds,
            _PyTime_t deadline)
 {
     int err;
@@ -658,6 +688,89 @@ error:
     return err;
 }
 
+/* How many items of one queue xqueue_unbind() frees per round */
+#define UNBIND_BATCH 16
+
+/* Apply their op to the items of q that interpreter interpid put: drop
+   those to remove, free the data of those to mark unbound.  Called
+   without the mutex of q.  The data is freed outside the mutex, a batch
+   at a time (freeing data may take the registry mutex, see
+   xqueue_decref()); as the interpreter is gone, no new item of its comes
+   meanwhile, so the rounds end. */
+static void
+xqueue_unbind(xqueue *q, int64_t interpid)
+{
+    xdata *garbage[UNBIND_BATCH];
+    int ngarbage;
+
+    do {
+        Py_ssize_t mask, kept = 0;
+
+        ngarbage = 0;
+        PyThread_acquire_lock(q->mutex, WAIT_LOCK);
+        mask = q->capacity - 1;
+        /* Keep the other items in order, closing the gaps. */
+        for (Py_ssize_t i = 0; i < q->count; i++) {
+            qitem item = q->items[(q->first + i) & mask];
+            if (ngarbage < UNBIND_BATCH && item.interpid == interpid
+                && item.data != NULL && item.unboundop != UNBOUND_KEEP)
+            {
+                garbage[ngarbage++] = item.data;
+                item.data = NULL;
+                if (item.unboundop == UNBOUND_REMOVE) {
+                    continue;
+                }
+            }
+            q->items[(q->first + kept) & mask] = item;
+            kept++;
+        }
+        /* Each item removed makes room for one waiting put(). */
+        for (Py_ssize_t i = kept; i < q->count; i++) {
+            waitlist_wake_one(&q->putters);
+        }
+        q->count = kept;
+        PyThread_release_lock(q->mutex);
+
+        for (int i = 0; i < ngarbage; i++) {
+            xdata_free(garbage[i]);
+        }
+    } while (ngarbage == UNBIND_BATCH);
+}
+
+/* Return a new reference to the queue after q in the registry (the first
+   one if q is NULL), or NULL at the end. */
+static xqueue *
+xqueue_next(xqueue *q)
+{
+    xqueue *next;
+
+    PyThread_acquire_lock(queues_runtime.mutex, WAIT_LOCK);
+    /* q is still in the registry: the caller holds a reference. */
+    next = (q == NULL) ? queues_runtime.head : q->next;
+    if (next != NULL) {
+        next->refcount++;
+    }
+    PyThread_release_lock(queues_runtime.mutex);
+    return next;
+}
+
+void
+queues_interp_destroyed(int64_t interpid)
+{
+    xqueue *q, *next;
+
+    if (!queues_runtime.initialized) {
+        return;
+    }
+    /* Hand over hand: each queue is kept alive while it is worked on and
+       until the next one is found. */
+    for (q = xqueue_next(NULL); q != NULL; q = next) {
+        xqueue_unbind(q, interpid);
+        next = xqueue_next(q);
+        xqueue_decref(q);
+    }
+}
+
 
 /* ------------------------------------------------------------------------
    Queue handles
@@ -668,15 +781,16 @@ typedef struct {
     xqueue *queue;              /* a counted reference */
     long long id;
     Py_ssize_t maxsize;
+    int unboundop;              /* the queue's default */
     PyObject *weakreflist;
 } queueobject;
 
-/* The state of the module that made the Queue type */
+/* The state of the module that made type, a Queue type or a subclass of
+   _QueueBase (concurrent.interpreters.Queue) */
 #define queue_type_state(type) \
-    (interpreters_get_state(PyType_GetModule(type)))
+    (interpreters_get_state(PyType_GetModuleByDef(type, \
+                                                  &interpreters_moduledef)))
 
-/* The type cannot be subclassed: the type of self is the one whose module
-   defined the method. */
 #define queue_state(self) queue_type_state(Py_TYPE(self))
 
 /* Turn an internal error code into an exception; return NULL. */
@@ -726,6 +840,7 @@ queue_handle_wrap(PyTypeObject *type, xqueue *q)
     self->queue = q;
     self->id = q->id;
     self->maxsize = q->maxsize;
+    self->unboundop = q->unboundop;
     self->weakreflist = NULL;
     return (PyObject *)self;
 }
@@ -775,6 +890,37 @@ static const xdata_kind queue_xdata_kind = {
     .incref = queue_xdata_incref,
     .decref = queue_xdata_decref,
     .new_object = queue_xdata_new_object,
+};
+
+/* A concurrent.interpreters.Queue arrives as the one object of that
+   class that the receiving interpreter has for the queue, importing the
+   module there first if needed: the class keeps them by id. */
+static PyObject *
+queue_concurrent_new_object(interpreters_state *st, void *q)
+{
+    PyObject *module, *cls, *obj;
+
+    module = PyImport_ImportModule("concurrent.interpreters._queues");
+    if (module == NULL) {
+        return NULL;
+    }
+    cls = PyObject_GetAttrString(module, "Queue");
+    Py_DECREF(module);
+    if (cls == NULL) {
+        return NULL;
+    }
+    /* Queue(id) finds the queue, which q keeps alive, and takes a
+       reference of its own. */
+    obj = PyObject_CallFunction(cls, "L", (long long)((xqueue *)q)->id);
+    Py_DECREF(cls);
+    return obj;
+}
+
+static const xdata_kind queue_concurrent_xdata_kind = {
+    .share = queue_xdata_share,
+    .incref = queue_xdata_incref,
+    .decref = queue_xdata_decref,
+    .new_object = queue_concurrent_new_object,
 };
 
 /*[clinic input]
@@ -878,6 +1024,75 @@ queue_richcompare(PyObject *self, PyObject *other, int op)
     return PyBool_FromLong(op == Py_EQ ? equal : !equal);
 }
 
+/* Put a copy of obj in the queue of self, tagged with the current
+   interpreter and unboundop (-1 for the queue's default).  Return 0, or
+   -1 with an exception set. */
+static int
+queue_put_obj(queueobject *self, PyObject *obj, int block, PyObject *timeout,
+              int unboundop)
+{
+    PY_TIMEOUT_T microseconds;
+    _PyTime_t deadline;
+    qitem item;
+    int err;
+
+    if (queue_check_alive(self) < 0) {
+        return -1;
+    }
+    if (queue_timeout(block, timeout, &microseconds, &deadline) < 0) {
+        return -1;
+    }
+    item.interpid = PyInterpreterState_GetID(PyInterpreterState_Get());
+    item.unboundop = (unboundop < 0) ? self->unboundop : unboundop;
+    /* Encode before taking the mutex: encoding runs Python code, and may
+       fail. */
+    item.data = xdata_encode(queue_state(self), obj, 0);
+    if (item.data == NULL) {
+        return -1;
+    }
+    err = xqueue_put(self->queue, item, microseconds, deadline);
+    if (err < 0) {
+        xdata_free(item.data);
+        queue_error(self, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Take the oldest item out of the queue of self into *item.  Return 0, or
+   -1 with an exception set. */
+static int
+queue_get_item(queueobject *self, int block, PyObject *timeout, qitem *item)
+{
+    PY_TIMEOUT_T microseconds;
+    _PyTime_t deadline;
+    int err;
+
+    if (queue_check_alive(self) < 0) {
+        return -1;
+    }
+    if (queue_timeout(block, timeout, &microseconds, &deadline) < 0) {
+        return -1;
+    }
+    err = xqueue_get(self->queue, item, microseconds, deadline);
+    if (err < 0) {
+        queue_error(self, err);
+        return -1;
+    }
+    return 0;
+}
+
+/* Decode the data of item, which is bound, and free it.  Decoding runs
+   Python code: called without the mutex. */
+static PyObject *
+queue_decode_item(queueobject *self, qitem *item)
+{
+    PyObject *obj = xdata_decode(queue_state(self), item->data);
+    xdata_free(item->data);
+    item->data = NULL;
+    return obj;
+}
+
 /*[clinic input]
 _interpreters.Queue.put
 
@@ -901,27 +1116,9 @@ _interpreters_Queue_put_impl(queueobject *self, PyObject *obj, int block,
                              PyObject *timeout)
 /*[clinic end generated code: output=225ce7d3f68039fb input=610944370abc9d5c]*/
 {
-    PY_TIMEOUT_T microseconds;
-    _PyTime_t deadline;
-    xdata *item;
-    int err;
-
-    if (queue_check_alive(self) < 0) {
+    /* Items of this module outlive the interpreter that put them. */
+    if (queue_put_obj(self, obj, block, timeout, UNBOUND_KEEP) < 0) {
         return NULL;
-    }
-    if (queue_timeout(block, timeout, &microseconds, &deadline) < 0) {
-        return NULL;
-    }
-    /* Encode before taking the mutex: encoding runs Python code, and may
-       fail. */
-    item = xdata_encode(queue_state(self), obj, 0);
-    if (item == NULL) {
-        return NULL;
-    }
-    err = xqueue_put(self->queue, item, microseconds, deadline);
-    if (err < 0) {
-        xdata_free(item);
-        return queue_error(self, err);
     }
     Py_RETURN_NONE;
 }
@@ -966,26 +1163,19 @@ static PyObject *
 _interpreters_Queue_get_impl(queueobject *self, int block, PyObject *timeout)
 /*[clinic end generated code: output=cd0c549cfb177aff input=375822867b87ecce]*/
 {
-    PY_TIMEOUT_T microseconds;
-    _PyTime_t deadline;
-    xdata *item;
-    PyObject *obj;
-    int err;
+    qitem item;
 
-    if (queue_check_alive(self) < 0) {
+    if (queue_get_item(self, block, timeout, &item) < 0) {
         return NULL;
     }
-    if (queue_timeout(block, timeout, &microseconds, &deadline) < 0) {
+    if (item.data == NULL) {
+        /* Put by concurrent.interpreters, whose interpreter was destroyed
+           since: this module has no UNBOUND to return for it. */
+        PyErr_SetString(queue_state(self)->QueueError,
+                        "the interpreter that put the item was destroyed");
         return NULL;
     }
-    err = xqueue_get(self->queue, &item, microseconds, deadline);
-    if (err < 0) {
-        return queue_error(self, err);
-    }
-    /* Decode after releasing the mutex: decoding runs Python code. */
-    obj = xdata_decode(queue_state(self), item);
-    xdata_free(item);
-    return obj;
+    return queue_decode_item(self, &item);
 }
 
 /*[clinic input]
@@ -1087,6 +1277,187 @@ _interpreters_Queue___reduce___impl(queueobject *self)
 
 
 /* ------------------------------------------------------------------------
+   _QueueBase: what concurrent.interpreters.Queue, its subclass, builds on
+
+   The same handle, with the operations of concurrent.interpreters (3.14's
+   _interpqueues module): puts tagged with an unbound op, gets that tell
+   unbound items apart.  Its Queue class maps the ops to its UNBOUND
+   constants, and keeps one object per queue id.
+*/
+
+/* Return 0, or -1 with ValueError set if unboundop is not one that
+   concurrent.interpreters may choose (allow_default: or -1). */
+static int
+queue_check_unboundop(int unboundop, int allow_default)
+{
+    if ((unboundop == -1 && allow_default)
+        || (unboundop > UNBOUND_KEEP && unboundop <= UNBOUND_MAX))
+    {
+        return 0;
+    }
+    PyErr_Format(PyExc_ValueError, "unsupported unbound op %d", unboundop);
+    return -1;
+}
+
+/*[clinic input]
+@classmethod
+_interpreters._QueueBase._create
+
+    maxsize: Py_ssize_t
+    unboundop: int
+    /
+
+Create a queue and return a new object of this class for it.
+
+unboundop is the default of _put() for the queue.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters__QueueBase__create_impl(PyTypeObject *type, Py_ssize_t maxsize,
+                                      int unboundop)
+/*[clinic end generated code: output=56ab57ad5dddf0f3 input=f610d8af9f49e793]*/
+{
+    interpreters_state *st = queue_type_state(type);
+    xqueue *q;
+
+    if (queue_check_unboundop(unboundop, 0) < 0) {
+        return NULL;
+    }
+    if (!queues_runtime.initialized) {
+        PyErr_SetString(st->QueueError,
+                        "the queues were finalized with the runtime");
+        return NULL;
+    }
+    q = xqueue_new(maxsize, unboundop);
+    if (q == NULL) {
+        return PyErr_NoMemory();
+    }
+    return queue_handle_wrap(type, q);
+}
+
+/*[clinic input]
+@classmethod
+_interpreters._QueueBase._register_shareable
+
+Make the objects of this class (exactly) cross between interpreters.
+
+They arrive as the object that this class in the receiving interpreter
+(imported from concurrent.interpreters._queues) gives for the queue id.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters__QueueBase__register_shareable_impl(PyTypeObject *type)
+/*[clinic end generated code: output=778b47984863734c input=0bd9c506cb131c8d]*/
+{
+    interpreters_state *st = queue_type_state(type);
+
+    if (xdata_register_type(st, type, &queue_concurrent_xdata_kind) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/*[clinic input]
+@staticmethod
+_interpreters._QueueBase._list_ids
+
+Return the ids of all the queues that exist, the newest first.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters__QueueBase__list_ids_impl()
+/*[clinic end generated code: output=6b40a2c5c9b8f2a4 input=3124f848c39324b4]*/
+{
+    PyObject *ids = PyList_New(0);
+    xqueue *q, *next;
+
+    if (ids == NULL || !queues_runtime.initialized) {
+        return ids;
+    }
+    /* Hand over hand, as the list grows (which may run the collector) */
+    for (q = xqueue_next(NULL); q != NULL; q = next) {
+        PyObject *id = PyLong_FromLongLong(q->id);
+        if (id == NULL || PyList_Append(ids, id) < 0) {
+            Py_XDECREF(id);
+            xqueue_decref(q);
+            Py_DECREF(ids);
+            return NULL;
+        }
+        Py_DECREF(id);
+        next = xqueue_next(q);
+        xqueue_decref(q);
+    }
+    return ids;
+}
+
+/*[clinic input]
+_interpreters._QueueBase._put
+
+    obj: object
+    block: bool
+    timeout: object
+    unboundop: int
+    /
+
+Put a copy of obj in the queue, like Queue.put().
+
+unboundop says what happens to the item if the current interpreter is
+destroyed before the item is taken: UNBOUND_REMOVE (1) drops it, with
+UNBOUND_ERROR (2) or UNBOUND (3), _get() reports it; -1 stands for the
+queue's default.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters__QueueBase__put_impl(queueobject *self, PyObject *obj,
+                                   int block, PyObject *timeout,
+                                   int unboundop)
+/*[clinic end generated code: output=eed435e86225809a input=383ef0117eb74ba3]*/
+{
+    if (queue_check_unboundop(unboundop, 1) < 0) {
+        return NULL;
+    }
+    if (queue_put_obj(self, obj, block, timeout, unboundop) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/*[clinic input]
+_interpreters._QueueBase._get
+
+    block: bool
+    timeout: object
+    /
+
+Remove the oldest item from the queue, like Queue.get().
+
+Return (obj, None), or (None, unboundop) if the interpreter that put
+the item was destroyed since.
+[clinic start generated code]*/
+
+static PyObject *
+_interpreters__QueueBase__get_impl(queueobject *self, int block,
+                                   PyObject *timeout)
+/*[clinic end generated code: output=a6681ac04ae014d1 input=1c5c3aa0b6a2bcad]*/
+{
+    qitem item;
+    PyObject *obj;
+
+    if (queue_get_item(self, block, timeout, &item) < 0) {
+        return NULL;
+    }
+    if (item.data == NULL) {
+        return Py_BuildValue("(Oi)", Py_None, item.unboundop);
+    }
+    obj = queue_decode_item(self, &item);
+    if (obj == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(NO)", obj, Py_None);
+}
+
+
+/* ------------------------------------------------------------------------
    Module level
 */
 
@@ -1113,7 +1484,9 @@ _interpreters_create_queue_impl(PyObject *module, Py_ssize_t maxsize)
                         "the queues were finalized with the runtime");
         return NULL;
     }
-    q = xqueue_new(maxsize);
+    /* Its default op only applies to puts of concurrent.interpreters:
+       those of this module keep their items (see Queue.put()). */
+    q = xqueue_new(maxsize, UNBOUND_REPLACE);
     if (q == NULL) {
         return PyErr_NoMemory();
     }
@@ -1166,6 +1539,58 @@ static PyType_Spec queue_spec = {
     .slots = queue_slots,
 };
 
+static PyMethodDef queuebase_methods[] = {
+    _INTERPRETERS_QUEUE_EMPTY_METHODDEF
+    _INTERPRETERS_QUEUE_FULL_METHODDEF
+    _INTERPRETERS_QUEUE_QSIZE_METHODDEF
+    _INTERPRETERS_QUEUE___REDUCE___METHODDEF
+    _INTERPRETERS__QUEUEBASE__CREATE_METHODDEF
+    _INTERPRETERS__QUEUEBASE__REGISTER_SHAREABLE_METHODDEF
+    _INTERPRETERS__QUEUEBASE__LIST_IDS_METHODDEF
+    _INTERPRETERS__QUEUEBASE__PUT_METHODDEF
+    _INTERPRETERS__QUEUEBASE__GET_METHODDEF
+    {NULL, NULL}
+};
+
+static PyMemberDef queuebase_members[] = {
+    {"id", T_LONGLONG, offsetof(queueobject, id), READONLY,
+     PyDoc_STR("The id of the queue (read-only).")},
+    {"maxsize", T_PYSSIZET, offsetof(queueobject, maxsize), READONLY,
+     PyDoc_STR("The maximum number of items, <= 0 for no limit "
+               "(read-only).")},
+    {"_unboundop", T_INT, offsetof(queueobject, unboundop), READONLY,
+     PyDoc_STR("The default op of _put() (read-only).")},
+    {"__weaklistoffset__", T_PYSSIZET,
+     offsetof(queueobject, weakreflist), READONLY},
+    {NULL}
+};
+
+PyDoc_STRVAR(queuebase_doc,
+"_QueueBase(id)\n\
+--\n\
+\n\
+A handle for a cross-interpreter queue: the base class of\n\
+concurrent.interpreters.Queue, which gives it its API.");
+
+static PyType_Slot queuebase_slots[] = {
+    {Py_tp_new, queue_new},
+    {Py_tp_dealloc, queue_dealloc},
+    {Py_tp_traverse, queue_traverse},
+    {Py_tp_doc, (void *)queuebase_doc},
+    {Py_tp_hash, queue_hash},
+    {Py_tp_methods, queuebase_methods},
+    {Py_tp_members, queuebase_members},
+    {0, NULL},
+};
+
+static PyType_Spec queuebase_spec = {
+    .name = "_interpreters._QueueBase",
+    .basicsize = sizeof(queueobject),
+    .flags = (Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE
+              | Py_TPFLAGS_IMMUTABLETYPE | Py_TPFLAGS_HAVE_GC),
+    .slots = queuebase_slots,
+};
+
 static PyMethodDef queues_functions[] = {
     _INTERPRETERS_CREATE_QUEUE_METHODDEF
     {NULL, NULL}
@@ -1175,7 +1600,7 @@ int
 queues_module_exec(PyObject *module, interpreters_state *st)
 {
     PyObject *queue_module = NULL, *empty = NULL, *full = NULL;
-    PyObject *bases = NULL;
+    PyObject *bases = NULL, *queuebase = NULL;
     int err, res = -1;
 
     if (queues_init_runtime() < 0) {
@@ -1248,6 +1673,14 @@ queues_module_exec(PyObject *module, interpreters_state *st)
     if (xdata_register_type(st, st->QueueType, &queue_xdata_kind) < 0) {
         goto done;
     }
+    /* Only the module dict keeps it: no C code needs it. */
+    queuebase = PyType_FromModuleAndSpec(module, &queuebase_spec, NULL);
+    if (queuebase == NULL) {
+        goto done;
+    }
+    if (PyModule_AddObjectRef(module, "_QueueBase", queuebase) < 0) {
+        goto done;
+    }
     if (PyModule_AddFunctions(module, queues_functions) < 0) {
         goto done;
     }
@@ -1257,5 +1690,6 @@ done:
     Py_XDECREF(queue_module);
     Py_XDECREF(empty);
     Py_XDECREF(full);
+    Py_XDECREF(queuebase);
     return res;
 }

@@ -29,6 +29,11 @@ typedef struct runstate_entry {
     int running;
     int destroying;
     int abandoned;
+    /* How many Interpreter objects of concurrent.interpreters, in all
+       interpreters, stand for this one; with autoclose set, the last one
+       to go closes it. */
+    Py_ssize_t refs;
+    int autoclose;
 } runstate_entry;
 
 static struct {
@@ -285,6 +290,49 @@ runstate_end_destroy(int64_t id, int destroyed, PyThreadState *main)
         }
     }
     RUNSTATE_UNLOCK();
+}
+
+int
+runstate_incref(int64_t id, int autoclose)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    int res = RUNSTATE_UNKNOWN;
+    if (entry != NULL) {
+        entry->refs++;
+        if (autoclose) {
+            entry->autoclose = 1;
+        }
+        res = 0;
+    }
+    RUNSTATE_UNLOCK();
+    return res;
+}
+
+int
+runstate_decref(int64_t id, int64_t current_id, int *known_tstates)
+{
+    *known_tstates = 0;
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    int res = 0;
+    if (entry == NULL || entry->refs == 0) {
+        res = RUNSTATE_UNKNOWN;
+    }
+    else if (--entry->refs == 0 && entry->autoclose) {
+        /* Closing it from the finalizers of an interpreter being
+           destroyed, or while the process exits, would nest one
+           finalization in another: leave it to the exit then. */
+        runstate_entry *current = _find(current_id);
+        res = (_check_idle(entry) == 0
+               && !entry->abandoned
+               && !_runstate.shutting_down
+               && (current == NULL || !current->destroying));
+        *known_tstates = (1 + (entry->main != NULL)
+                          + (entry->spare != NULL));
+    }
+    RUNSTATE_UNLOCK();
+    return res;
 }
 
 int

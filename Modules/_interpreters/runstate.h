@@ -1,12 +1,14 @@
 /* The run state of interpreters, shared by all of them.
  *
  * For every interpreter that _interpreters created, a registry entry says
- * whether code runs in it through this module and whether it is being
- * destroyed.  The registry is plain C data protected by a lock: every
- * interpreter sees the same entries.  _interpreters only runs code in and
- * destroys the interpreters it has entries for: the ones that other code
- * created, and its own while Py_NewInterpreter() still initializes them,
- * are not its to touch.
+ * whether code runs in it through this module, whether it is being
+ * destroyed, and how many Interpreter objects of concurrent.interpreters,
+ * in all interpreters, refer to it (the last one may close it).  The
+ * registry is plain C data protected by a lock: every interpreter sees the
+ * same entries.  _interpreters only runs code in and destroys the
+ * interpreters it has entries for: the ones that other code created, and
+ * its own while Py_NewInterpreter() still initializes them, are not its
+ * to touch.
  *
  * Per OS thread, it also keeps a token that tells the thread apart from
  * any other the process ever had, and the chain of the thread's switches
@@ -83,6 +85,23 @@ extern int runstate_begin_destroy(int64_t id, PyThreadState **tstate0,
    state, NULL if it was deleted meanwhile. */
 extern void runstate_end_destroy(int64_t id, int destroyed,
                                  PyThreadState *main);
+
+/* Count one more Interpreter object of concurrent.interpreters (in any
+   interpreter) for interpreter id; with autoclose, mark id to be closed
+   when the last of them goes (see runstate_decref()).  Return 0 or
+   RUNSTATE_UNKNOWN. */
+extern int runstate_incref(int64_t id, int autoclose);
+
+/* Count one Interpreter object less for interpreter id, released by code
+   running in interpreter current_id.  Return 1 if that was the last one
+   of an interpreter marked autoclose that can be closed now (it is idle,
+   the process is not exiting and current_id is not being destroyed): the
+   caller is to close it, and *known_tstates receives how many thread
+   states of it the registry holds, which the caller compares with how
+   many it has, to leave it alone while other threads run there.  Else
+   return 0, or RUNSTATE_UNKNOWN if id has no entry or no reference. */
+extern int runstate_decref(int64_t id, int64_t current_id,
+                           int *known_tstates);
 
 /* The main interpreter is exiting: make runstate_add() fail from now on.
    Return 1 if runstate_shutdown() was already called, else 0. */

@@ -193,7 +193,7 @@ exit:
 }
 
 PyDoc_STRVAR(_interpreters_call__doc__,
-"call($module, id, callable, args, kwargs, /)\n"
+"call($module, id, callable, args, kwargs, /, *, fake_main=False)\n"
 "--\n"
 "\n"
 "Call callable(*args, **kwargs) in the interpreter and return the result.\n"
@@ -201,28 +201,40 @@ PyDoc_STRVAR(_interpreters_call__doc__,
 "The call runs in the calling OS thread, which blocks until it is done.\n"
 "The callable, the arguments and the result cross between the\n"
 "interpreters like queue items; a function defined in __main__ crosses\n"
-"as its code, unless it is a closure.  Raise NotShareableError if one\n"
-"of them cannot cross, InterpreterError if the interpreter is already\n"
-"running and RunFailedError if the call raises.  The error\'s __cause__\n"
-"is then the original exception, rebuilt here if possible.");
+"as its code, unless it is a closure, and runs in the interpreter\'s\n"
+"__main__.  If fake_main is true, the functions and classes of __main__\n"
+"found in the callable and the arguments, and the globals they use,\n"
+"cross instead into the interpreter\'s \"<fake __main__>\" module, which\n"
+"keeps what it holds from one call to the next, and objects of the\n"
+"classes of that module come back as objects of this __main__\'s.\n"
+"Raise NotShareableError if one of them cannot cross, InterpreterError\n"
+"if the interpreter is already running and RunFailedError if the call\n"
+"raises.  The error\'s __cause__ is then the original exception, rebuilt\n"
+"here if possible.");
 
 #define _INTERPRETERS_CALL_METHODDEF    \
-    {"call", _PyCFunction_CAST(_interpreters_call), METH_FASTCALL, _interpreters_call__doc__},
+    {"call", _PyCFunction_CAST(_interpreters_call), METH_FASTCALL|METH_KEYWORDS, _interpreters_call__doc__},
 
 static PyObject *
 _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
-                        PyObject *args, PyObject *kwargs);
+                        PyObject *args, PyObject *kwargs, int fake_main);
 
 static PyObject *
-_interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+_interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"", "", "", "", "fake_main", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "call", 0};
+    PyObject *argsbuf[5];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 4;
     int64_t id;
     PyObject *callable;
     PyObject *__clinic_args;
     PyObject *kwargs;
+    int fake_main = 0;
 
-    if (!_PyArg_CheckPositional("call", nargs, 4, 4)) {
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 4, 4, 0, argsbuf);
+    if (!args) {
         goto exit;
     }
     if (!interp_id_converter(args[0], &id)) {
@@ -239,7 +251,15 @@ _interpreters_call(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         goto exit;
     }
     kwargs = args[3];
-    return_value = _interpreters_call_impl(module, id, callable, __clinic_args, kwargs);
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    fake_main = PyObject_IsTrue(args[4]);
+    if (fake_main < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = _interpreters_call_impl(module, id, callable, __clinic_args, kwargs, fake_main);
 
 exit:
     return return_value;
@@ -284,6 +304,158 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(_interpreters_exec_code__doc__,
+"exec_code($module, id, code, /)\n"
+"--\n"
+"\n"
+"Run a code object in the interpreter\'s __main__ module.\n"
+"\n"
+"It must take no arguments and use no closure cells: ValueError\n"
+"otherwise.  It runs with __main__.__dict__ as its globals and locals,\n"
+"and blocks like run_string(), which describes the errors.");
+
+#define _INTERPRETERS_EXEC_CODE_METHODDEF    \
+    {"exec_code", _PyCFunction_CAST(_interpreters_exec_code), METH_FASTCALL, _interpreters_exec_code__doc__},
+
+static PyObject *
+_interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code);
+
+static PyObject *
+_interpreters_exec_code(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+    PyObject *code;
+
+    if (!_PyArg_CheckPositional("exec_code", nargs, 2, 2)) {
+        goto exit;
+    }
+    if (!interp_id_converter(args[0], &id)) {
+        goto exit;
+    }
+    if (!PyObject_TypeCheck(args[1], &PyCode_Type)) {
+        _PyArg_BadArgument("exec_code", "argument 2", (&PyCode_Type)->tp_name, args[1]);
+        goto exit;
+    }
+    code = args[1];
+    return_value = _interpreters_exec_code_impl(module, id, code);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_whence__doc__,
+"whence($module, id, /)\n"
+"--\n"
+"\n"
+"Return where the interpreter was created, as concurrent.interpreters says.\n"
+"\n"
+"\'runtime init\' for the main interpreter, \'_interpreters module\' for\n"
+"those that create() made, \'legacy C-API\' for others (Py_NewInterpreter()\n"
+"makes all of them in 3.11).");
+
+#define _INTERPRETERS_WHENCE_METHODDEF    \
+    {"whence", (PyCFunction)_interpreters_whence, METH_O, _interpreters_whence__doc__},
+
+static PyObject *
+_interpreters_whence_impl(PyObject *module, int64_t id);
+
+static PyObject *
+_interpreters_whence(PyObject *module, PyObject *arg)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+
+    if (!interp_id_converter(arg, &id)) {
+        goto exit;
+    }
+    return_value = _interpreters_whence_impl(module, id);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_incref__doc__,
+"incref($module, id, /, *, autoclose=False)\n"
+"--\n"
+"\n"
+"Count one more reference to an interpreter that create() made.\n"
+"\n"
+"With autoclose, decref() closes the interpreter when the count drops\n"
+"back to zero.  Raise InterpreterNotFoundError if there is no such\n"
+"interpreter, InterpreterError if create() did not make it.");
+
+#define _INTERPRETERS_INCREF_METHODDEF    \
+    {"incref", _PyCFunction_CAST(_interpreters_incref), METH_FASTCALL|METH_KEYWORDS, _interpreters_incref__doc__},
+
+static PyObject *
+_interpreters_incref_impl(PyObject *module, int64_t id, int autoclose);
+
+static PyObject *
+_interpreters_incref(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"", "autoclose", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "incref", 0};
+    PyObject *argsbuf[2];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 1;
+    int64_t id;
+    int autoclose = 0;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 1, 1, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    if (!interp_id_converter(args[0], &id)) {
+        goto exit;
+    }
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    autoclose = PyObject_IsTrue(args[1]);
+    if (autoclose < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = _interpreters_incref_impl(module, id, autoclose);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters_decref__doc__,
+"decref($module, id, /)\n"
+"--\n"
+"\n"
+"Count one reference less to an interpreter that create() made.\n"
+"\n"
+"If it was the last one and incref() was called with autoclose, close the\n"
+"interpreter now, unless it cannot be closed at this moment (code runs in\n"
+"it, a thread started there still runs, the calling thread is inside it,\n"
+"or the process exits): then leave it alive.  Do nothing for an\n"
+"interpreter that no longer exists.");
+
+#define _INTERPRETERS_DECREF_METHODDEF    \
+    {"decref", (PyCFunction)_interpreters_decref, METH_O, _interpreters_decref__doc__},
+
+static PyObject *
+_interpreters_decref_impl(PyObject *module, int64_t id);
+
+static PyObject *
+_interpreters_decref(PyObject *module, PyObject *arg)
+{
+    PyObject *return_value = NULL;
+    int64_t id;
+
+    if (!interp_id_converter(arg, &id)) {
+        goto exit;
+    }
+    return_value = _interpreters_decref_impl(module, id);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(_interpreters_is_shareable__doc__,
 "is_shareable($module, obj, /)\n"
 "--\n"
@@ -314,4 +486,4 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=77e6500bf87f85b1 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=16f849fefc592db5 input=a9049054013a1b77]*/

@@ -322,6 +322,176 @@ _interpreters_Queue___reduce__(queueobject *self, PyObject *Py_UNUSED(ignored))
     return _interpreters_Queue___reduce___impl(self);
 }
 
+PyDoc_STRVAR(_interpreters__QueueBase__create__doc__,
+"_create($type, maxsize, unboundop, /)\n"
+"--\n"
+"\n"
+"Create a queue and return a new object of this class for it.\n"
+"\n"
+"unboundop is the default of _put() for the queue.");
+
+#define _INTERPRETERS__QUEUEBASE__CREATE_METHODDEF    \
+    {"_create", _PyCFunction_CAST(_interpreters__QueueBase__create), METH_FASTCALL|METH_CLASS, _interpreters__QueueBase__create__doc__},
+
+static PyObject *
+_interpreters__QueueBase__create_impl(PyTypeObject *type, Py_ssize_t maxsize,
+                                      int unboundop);
+
+static PyObject *
+_interpreters__QueueBase__create(PyTypeObject *type, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    Py_ssize_t maxsize;
+    int unboundop;
+
+    if (!_PyArg_CheckPositional("_create", nargs, 2, 2)) {
+        goto exit;
+    }
+    {
+        Py_ssize_t ival = -1;
+        PyObject *iobj = _PyNumber_Index(args[0]);
+        if (iobj != NULL) {
+            ival = PyLong_AsSsize_t(iobj);
+            Py_DECREF(iobj);
+        }
+        if (ival == -1 && PyErr_Occurred()) {
+            goto exit;
+        }
+        maxsize = ival;
+    }
+    unboundop = _PyLong_AsInt(args[1]);
+    if (unboundop == -1 && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = _interpreters__QueueBase__create_impl(type, maxsize, unboundop);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters__QueueBase__register_shareable__doc__,
+"_register_shareable($type, /)\n"
+"--\n"
+"\n"
+"Make the objects of this class (exactly) cross between interpreters.\n"
+"\n"
+"They arrive as the object that this class in the receiving interpreter\n"
+"(imported from concurrent.interpreters._queues) gives for the queue id.");
+
+#define _INTERPRETERS__QUEUEBASE__REGISTER_SHAREABLE_METHODDEF    \
+    {"_register_shareable", (PyCFunction)_interpreters__QueueBase__register_shareable, METH_NOARGS|METH_CLASS, _interpreters__QueueBase__register_shareable__doc__},
+
+static PyObject *
+_interpreters__QueueBase__register_shareable_impl(PyTypeObject *type);
+
+static PyObject *
+_interpreters__QueueBase__register_shareable(PyTypeObject *type, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters__QueueBase__register_shareable_impl(type);
+}
+
+PyDoc_STRVAR(_interpreters__QueueBase__list_ids__doc__,
+"_list_ids()\n"
+"--\n"
+"\n"
+"Return the ids of all the queues that exist, the newest first.");
+
+#define _INTERPRETERS__QUEUEBASE__LIST_IDS_METHODDEF    \
+    {"_list_ids", (PyCFunction)_interpreters__QueueBase__list_ids, METH_NOARGS|METH_STATIC, _interpreters__QueueBase__list_ids__doc__},
+
+static PyObject *
+_interpreters__QueueBase__list_ids_impl();
+
+static PyObject *
+_interpreters__QueueBase__list_ids(void *null, PyObject *Py_UNUSED(ignored))
+{
+    return _interpreters__QueueBase__list_ids_impl();
+}
+
+PyDoc_STRVAR(_interpreters__QueueBase__put__doc__,
+"_put($self, obj, block, timeout, unboundop, /)\n"
+"--\n"
+"\n"
+"Put a copy of obj in the queue, like Queue.put().\n"
+"\n"
+"unboundop says what happens to the item if the current interpreter is\n"
+"destroyed before the item is taken: UNBOUND_REMOVE (1) drops it, with\n"
+"UNBOUND_ERROR (2) or UNBOUND (3), _get() reports it; -1 stands for the\n"
+"queue\'s default.");
+
+#define _INTERPRETERS__QUEUEBASE__PUT_METHODDEF    \
+    {"_put", _PyCFunction_CAST(_interpreters__QueueBase__put), METH_FASTCALL, _interpreters__QueueBase__put__doc__},
+
+static PyObject *
+_interpreters__QueueBase__put_impl(queueobject *self, PyObject *obj,
+                                   int block, PyObject *timeout,
+                                   int unboundop);
+
+static PyObject *
+_interpreters__QueueBase__put(queueobject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    PyObject *obj;
+    int block;
+    PyObject *timeout;
+    int unboundop;
+
+    if (!_PyArg_CheckPositional("_put", nargs, 4, 4)) {
+        goto exit;
+    }
+    obj = args[0];
+    block = PyObject_IsTrue(args[1]);
+    if (block < 0) {
+        goto exit;
+    }
+    timeout = args[2];
+    unboundop = _PyLong_AsInt(args[3]);
+    if (unboundop == -1 && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = _interpreters__QueueBase__put_impl(self, obj, block, timeout, unboundop);
+
+exit:
+    return return_value;
+}
+
+PyDoc_STRVAR(_interpreters__QueueBase__get__doc__,
+"_get($self, block, timeout, /)\n"
+"--\n"
+"\n"
+"Remove the oldest item from the queue, like Queue.get().\n"
+"\n"
+"Return (obj, None), or (None, unboundop) if the interpreter that put\n"
+"the item was destroyed since.");
+
+#define _INTERPRETERS__QUEUEBASE__GET_METHODDEF    \
+    {"_get", _PyCFunction_CAST(_interpreters__QueueBase__get), METH_FASTCALL, _interpreters__QueueBase__get__doc__},
+
+static PyObject *
+_interpreters__QueueBase__get_impl(queueobject *self, int block,
+                                   PyObject *timeout);
+
+static PyObject *
+_interpreters__QueueBase__get(queueobject *self, PyObject *const *args, Py_ssize_t nargs)
+{
+    PyObject *return_value = NULL;
+    int block;
+    PyObject *timeout;
+
+    if (!_PyArg_CheckPositional("_get", nargs, 2, 2)) {
+        goto exit;
+    }
+    block = PyObject_IsTrue(args[0]);
+    if (block < 0) {
+        goto exit;
+    }
+    timeout = args[1];
+    return_value = _interpreters__QueueBase__get_impl(self, block, timeout);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(_interpreters_create_queue__doc__,
 "create_queue($module, /, maxsize=0)\n"
 "--\n"
@@ -372,4 +542,4 @@ skip_optional_pos:
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=b6bcedc4288afd34 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=b44e09b99a03a3eb input=a9049054013a1b77]*/

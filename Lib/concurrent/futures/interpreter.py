@@ -1,0 +1,244 @@
+"""Implements InterpreterPoolExecutor."""
+
+from concurrent import interpreters
+from concurrent.futures import _base
+from concurrent.futures import thread as _thread
+import queue
+import threading
+import weakref
+
+__all__ = ['InterpreterPoolExecutor', 'BrokenInterpreterPool',
+           'ExecutionFailed']
+
+
+# Raised, or set as the __cause__ of the task's own exception, when a
+# task fails in its worker's interpreter.
+ExecutionFailed = interpreters.ExecutionFailed
+
+
+class BrokenInterpreterPool(_thread.BrokenThreadPool):
+    """
+    Raised when a worker of an InterpreterPoolExecutor failed initializing.
+    """
+
+
+def _reject_script(fn):
+    # 3.14 reserves str for scripts to run in the worker's __main__ but
+    # does not run them yet; refuse them the same way.
+    if isinstance(fn, str):
+        raise TypeError('scripts not supported')
+
+
+def _call(interp, fn, args, kwargs):
+    """Call fn(*args, **kwargs) in interp and return its result.
+
+    If the call raises and its exception crosses back, raise that
+    exception, of its original type, with the ExecutionFailed that
+    reports it as its __cause__.  If it cannot cross, raise the
+    ExecutionFailed.
+    """
+    try:
+        return interp.call(fn, *args, **kwargs)
+    except ExecutionFailed as failed:
+        original = failed.__cause__
+        if original is None:
+            raise
+        # call() chains the rebuilt exception as the cause of the
+        # ExecutionFailed; chain them the other way round, without a
+        # loop, so that a traceback shows each once, the task's last.
+        failed.__cause__ = None
+        try:
+            raise original from failed
+        finally:
+            # The traceback refers to this frame: break the cycle.
+            del original
+
+
+class _WorkItem(_thread._WorkItem):
+    """A task waiting for a worker, run in the worker's interpreter."""
+
+    def run(self, interp):
+        if not self.future.set_running_or_notify_cancel():
+            return
+
+        try:
+            result = _call(interp, self.fn, self.args, self.kwargs)
+        except BaseException as exc:
+            self.future.set_exception(exc)
+            # Break a reference cycle with the exception 'exc'.
+            self = None
+        else:
+            self.future.set_result(result)
+
+
+def _mark_broken(executor_reference):
+    executor = executor_reference()
+    if executor is not None:
+        executor._initializer_failed()
+
+
+def _close(interp):
+    # The task may have closed its own worker's interpreter through
+    # list_all(); there is nothing left to close then.
+    try:
+        interp.close()
+    except interpreters.InterpreterNotFoundError:
+        pass
+
+
+def _serve(executor_reference, work_queue, interp):
+    """Run the executor's tasks in interp until told to stop.
+
+    Stop on the None that shutdown(), the executor's garbage collection
+    or the end of the main interpreter put in work_queue.
+    """
+    while True:
+        work_item = work_queue.get(block=True)
+        if work_item is not None:
+            work_item.run(interp)
+            # Delete references to object. See issue16284
+            del work_item
+
+            # A worker is idle again: the next submit() need not start
+            # a new one.
+            executor = executor_reference()
+            if executor is not None:
+                executor._idle_semaphore.release()
+            del executor
+            continue
+
+        executor = executor_reference()
+        if _thread._shutdown or executor is None or executor._shutdown:
+            # Flag the executor as shutting down as early as possible
+            # if it is not gc-ed yet.
+            if executor is not None:
+                executor._shutdown = True
+            # Wake up the next worker, so that all of them stop.
+            work_queue.put(None)
+            return
+        del executor
+
+
+def _worker(executor_reference, work_queue, initializer, initargs):
+    """Body of a worker thread: own an interpreter while the worker lives.
+
+    The interpreter is created here, in the worker's thread, and closed
+    when the worker ends, at shutdown.  A worker whose interpreter or
+    initializer fails breaks the pool.
+    """
+    try:
+        interp = interpreters.create()
+    except BaseException:
+        _base.LOGGER.critical('Exception creating a worker interpreter:',
+                              exc_info=True)
+        _mark_broken(executor_reference)
+        return
+    try:
+        if initializer is not None:
+            try:
+                _call(interp, initializer, initargs, {})
+            except BaseException:
+                _base.LOGGER.critical('Exception in initializer:',
+                                      exc_info=True)
+                _mark_broken(executor_reference)
+                return
+        _serve(executor_reference, work_queue, interp)
+    except BaseException:
+        _base.LOGGER.critical('Exception in worker', exc_info=True)
+    finally:
+        try:
+            _close(interp)
+        except BaseException:
+            _base.LOGGER.critical('Exception closing a worker interpreter:',
+                                  exc_info=True)
+
+
+class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
+    """A thread pool whose workers each run tasks in their own interpreter.
+
+    The callable, its arguments and its result cross between the
+    interpreters like those of concurrent.interpreters.Interpreter.call().
+    """
+
+    def __init__(self, max_workers=None, thread_name_prefix='',
+                 initializer=None, initargs=()):
+        """Initializes a new InterpreterPoolExecutor instance.
+
+        Args:
+            max_workers: The maximum number of interpreters, each in its
+                own thread, that can be used to execute the given calls.
+            thread_name_prefix: An optional name prefix to give our threads.
+            initializer: A callable run in each worker's interpreter
+                when the worker starts.
+            initargs: A tuple of arguments to pass to the initializer.
+        """
+        _reject_script(initializer)
+        thread_name_prefix = (thread_name_prefix or
+                              f'InterpreterPoolExecutor-{self._counter()}')
+        super().__init__(max_workers, thread_name_prefix,
+                         initializer, initargs)
+
+    def submit(self, fn, /, *args, **kwargs):
+        _reject_script(fn)
+        with self._shutdown_lock, _thread._global_shutdown_lock:
+            if self._broken:
+                raise BrokenInterpreterPool(self._broken)
+
+            if self._shutdown:
+                raise RuntimeError(
+                    'cannot schedule new futures after shutdown')
+            if _thread._shutdown:
+                raise RuntimeError('cannot schedule new futures after '
+                                   'interpreter shutdown')
+
+            f = _base.Future()
+            self._work_queue.put(_WorkItem(f, fn, args, kwargs))
+            self._adjust_thread_count()
+            return f
+    submit.__doc__ = _base.Executor.submit.__doc__
+
+    def _adjust_thread_count(self):
+        # If idle workers are available, don't start new ones.
+        if self._idle_semaphore.acquire(timeout=0):
+            return
+
+        # When the executor gets lost, the weakref callback will wake up
+        # the workers, which then close their interpreters.
+        def weakref_cb(_, q=self._work_queue):
+            q.put(None)
+
+        num_threads = len(self._threads)
+        if num_threads < self._max_workers:
+            thread_name = f'{self._thread_name_prefix}_{num_threads}'
+            t = threading.Thread(name=thread_name, target=_worker,
+                                 args=(weakref.ref(self, weakref_cb),
+                                       self._work_queue,
+                                       self._initializer,
+                                       self._initargs))
+            t.start()
+            self._threads.add(t)
+            # So that the end of the main interpreter stops the worker,
+            # and its interpreter is closed, before finalization.
+            _thread._threads_queues[t] = self._work_queue
+
+    def _initializer_failed(self):
+        with self._shutdown_lock:
+            self._broken = ('A worker initializer failed, the interpreter '
+                            'pool is not usable anymore')
+            # Drain the work queue and fail the pending futures; one the
+            # caller cancelled meanwhile is only reported as cancelled.
+            woken = False
+            while True:
+                try:
+                    work_item = self._work_queue.get_nowait()
+                except queue.Empty:
+                    break
+                if work_item is None:
+                    woken = True
+                    continue
+                future = work_item.future
+                if future.set_running_or_notify_cancel():
+                    future.set_exception(BrokenInterpreterPool(self._broken))
+            if woken:
+                # A wake-up from shutdown(): the other workers need it.
+                self._work_queue.put(None)

@@ -1,0 +1,493 @@
+# Tests for concurrent.futures.InterpreterPoolExecutor.
+import asyncio
+import functools
+import subprocess
+import threading
+import unittest
+from concurrent import futures
+from textwrap import dedent
+from test import support
+from test.support import import_helper
+from test.support import os_helper
+from test.support import script_helper
+from test.support import threading_helper
+
+threading_helper.requires_working_threading(module=True)
+_interpreters = import_helper.import_module('_interpreters')
+import interpreters
+from concurrent import interpreters as cinterpreters
+from concurrent.futures.interpreter import (
+    InterpreterPoolExecutor, BrokenInterpreterPool, ExecutionFailed,
+)
+
+
+TIMEOUT = support.SHORT_TIMEOUT
+
+requires_subprocess = support.requires_subprocess()
+
+
+def tearDownModule():
+    asyncio.set_event_loop_policy(None)
+
+
+# The tasks below are found again by module and name in each worker's
+# interpreter, which imports this module for them.
+
+class TaskError(Exception):
+    """An exception that any interpreter can rebuild: it imports this."""
+
+
+def current_interp_id():
+    return _interpreters.get_current()
+
+
+def scale(x, *, factor=1):
+    return x * factor
+
+
+def fail(message):
+    raise TaskError(message)
+
+
+def fail_unrebuildable():
+    # The caller cannot find this class by module and name.
+    class LocalError(Exception):
+        pass
+    raise LocalError('local failure')
+
+
+_init_value = None
+
+
+def report_and_wait(started, release):
+    """Tell the test that the task runs, then wait for its go.
+
+    Return this interpreter's id, the item from release and what the
+    initializer remembered.
+    """
+    interp_id = _interpreters.get_current()
+    started.put(interp_id)
+    return interp_id, release.get(timeout=TIMEOUT), _init_value
+
+
+def remember(value):
+    global _init_value
+    _init_value = value
+
+
+def remembered():
+    return _init_value
+
+
+def get_bytes(size):
+    return b'x' * size
+
+
+def interp_ids():
+    return {interp.id for interp in cinterpreters.list_all()}
+
+
+class TestBase(unittest.TestCase):
+
+    def setUp(self):
+        self.interps_before = interp_ids()
+        # Cleanups run last first: this one after the executors' shutdown.
+        self.addCleanup(self.check_interps_closed)
+
+    def check_interps_closed(self):
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def executor(self, *args, **kwargs):
+        executor = InterpreterPoolExecutor(*args, **kwargs)
+        self.addCleanup(executor.shutdown, wait=True, cancel_futures=True)
+        return executor
+
+    def queue(self):
+        return interpreters.create_queue()
+
+    def start_busy(self, executor, count):
+        """Start count tasks that each hold a worker until released.
+
+        Return their futures, the queue that releases them, and the ids of
+        the interpreters they run in, once all of them have started.
+        """
+        started = self.queue()
+        release = self.queue()
+        fs = [executor.submit(report_and_wait, started, release)
+              for _ in range(count)]
+        ids = [started.get(timeout=TIMEOUT) for _ in range(count)]
+        return fs, release, ids
+
+
+class SubmitTests(TestBase):
+
+    def test_submit_builtin(self):
+        executor = self.executor()
+        fut = executor.submit(pow, 2, 10)
+        self.assertEqual(fut.result(TIMEOUT), 1024)
+
+    def test_submit_function_with_kwargs(self):
+        executor = self.executor()
+        fut = executor.submit(scale, [1, 'a'], factor=2)
+        self.assertEqual(fut.result(TIMEOUT), [1, 'a', 1, 'a'])
+
+    def test_map(self):
+        executor = self.executor(max_workers=2)
+        results = executor.map(scale, range(20), timeout=TIMEOUT)
+        self.assertEqual(list(results), list(range(20)))
+
+    def test_map_kwargs_through_partial(self):
+        executor = self.executor(max_workers=2)
+        task = functools.partial(scale, factor=3)
+        self.assertEqual(list(executor.map(task, [1, 2], timeout=TIMEOUT)),
+                         [3, 6])
+
+    def test_big_result(self):
+        executor = self.executor()
+        size = 1 << 20
+        self.assertEqual(executor.submit(get_bytes, size).result(TIMEOUT),
+                         b'x' * size)
+
+    def test_runs_in_another_interpreter(self):
+        executor = self.executor()
+        interp_id = executor.submit(current_interp_id).result(TIMEOUT)
+        self.assertNotEqual(interp_id, _interpreters.get_current())
+        self.assertNotIn(interp_id, self.interps_before)
+        self.assertIn(interp_id, interp_ids())
+
+    def test_same_worker_same_interpreter(self):
+        executor = self.executor(max_workers=1)
+        first = executor.submit(current_interp_id).result(TIMEOUT)
+        second = executor.submit(current_interp_id).result(TIMEOUT)
+        self.assertEqual(first, second)
+
+    def test_each_worker_own_interpreter(self):
+        executor = self.executor(max_workers=3)
+        fs, release, ids = self.start_busy(executor, 3)
+        # Three tasks run at once: three workers, three interpreters.
+        self.assertEqual(len(set(ids)), 3)
+        self.assertEqual(interp_ids(), self.interps_before | set(ids))
+        for _ in fs:
+            release.put(None)
+        self.assertEqual(sorted(f.result(TIMEOUT)[0] for f in fs),
+                         sorted(ids))
+
+    def test_default_thread_names(self):
+        executor = self.executor(max_workers=1)
+        executor.submit(pow, 1, 1).result(TIMEOUT)
+        [thread] = executor._threads
+        self.assertRegex(thread.name, r'^InterpreterPoolExecutor-\d+_0$')
+
+    def test_thread_name_prefix(self):
+        executor = self.executor(max_workers=1, thread_name_prefix='pool')
+        executor.submit(pow, 1, 1).result(TIMEOUT)
+        [thread] = executor._threads
+        self.assertEqual(thread.name, 'pool_0')
+
+    def test_is_a_thread_pool(self):
+        self.assertTrue(issubclass(InterpreterPoolExecutor,
+                                   futures.ThreadPoolExecutor))
+        self.assertIs(futures.InterpreterPoolExecutor,
+                      InterpreterPoolExecutor)
+
+    def test_bad_max_workers(self):
+        with self.assertRaises(ValueError):
+            InterpreterPoolExecutor(max_workers=0)
+
+    def test_str_task(self):
+        executor = self.executor()
+        with self.assertRaisesRegex(TypeError, 'scripts not supported'):
+            executor.submit('print(1)')
+        with self.assertRaisesRegex(TypeError, 'scripts not supported'):
+            list(executor.map('print(1)', [1]))
+        # Nothing was started for them.
+        self.assertEqual(executor._threads, set())
+
+    def test_str_initializer(self):
+        with self.assertRaisesRegex(TypeError, 'scripts not supported'):
+            InterpreterPoolExecutor(initializer='x = 1')
+
+    def test_argument_not_shareable(self):
+        executor = self.executor()
+        fut = executor.submit(len, lambda: 1)
+        with self.assertRaises(cinterpreters.NotShareableError):
+            fut.result(TIMEOUT)
+        # The worker goes on.
+        self.assertEqual(executor.submit(len, 'ab').result(TIMEOUT), 2)
+
+    def test_submit_after_shutdown(self):
+        executor = self.executor()
+        executor.shutdown()
+        with self.assertRaisesRegex(RuntimeError, 'after shutdown'):
+            executor.submit(pow, 1, 1)
+
+
+class ExceptionTests(TestBase):
+
+    def test_builtin_exception(self):
+        executor = self.executor()
+        fut = executor.submit(divmod, 1, 0)
+        with self.assertRaises(ZeroDivisionError) as cm:
+            fut.result(TIMEOUT)
+        failed = cm.exception.__cause__
+        self.assertIsInstance(failed, ExecutionFailed)
+        self.assertEqual(failed.excinfo.type.__name__, 'ZeroDivisionError')
+        # The two are chained one way only.
+        self.assertIsNone(failed.__cause__)
+
+    def test_exception_of_importable_class(self):
+        executor = self.executor()
+        fut = executor.submit(fail, 'boom')
+        with self.assertRaises(TaskError) as cm:
+            fut.result(TIMEOUT)
+        self.assertIs(type(cm.exception), TaskError)
+        self.assertEqual(cm.exception.args, ('boom',))
+        self.assertIsInstance(cm.exception.__cause__, ExecutionFailed)
+        self.assertIn('boom', str(cm.exception.__cause__))
+
+    def test_exception_that_cannot_cross(self):
+        executor = self.executor()
+        fut = executor.submit(fail_unrebuildable)
+        with self.assertRaises(ExecutionFailed) as cm:
+            fut.result(TIMEOUT)
+        self.assertEqual(cm.exception.excinfo.type.__name__, 'LocalError')
+        self.assertIn('local failure', str(cm.exception))
+        self.assertIsNone(cm.exception.__cause__)
+
+    def test_worker_survives_exception(self):
+        executor = self.executor(max_workers=1)
+        first = executor.submit(current_interp_id).result(TIMEOUT)
+        with self.assertRaises(TaskError):
+            executor.submit(fail, 'x').result(TIMEOUT)
+        self.assertEqual(executor.submit(current_interp_id).result(TIMEOUT),
+                         first)
+
+    def test_map_raises_task_exception(self):
+        executor = self.executor()
+        with self.assertRaises(ZeroDivisionError):
+            list(executor.map(divmod, [1, 1], [1, 0], timeout=TIMEOUT))
+
+
+class InitializerTests(TestBase):
+
+    def test_initializer_with_args(self):
+        executor = self.executor(max_workers=1, initializer=remember,
+                                 initargs=(['spam', 42],))
+        self.assertEqual(executor.submit(remembered).result(TIMEOUT),
+                         ['spam', 42])
+        # It ran in the worker's interpreter, not here.
+        self.assertIsNone(_init_value)
+
+    def test_initializer_runs_in_each_worker(self):
+        executor = self.executor(max_workers=2, initializer=remember,
+                                 initargs=('set',))
+        fs, release, ids = self.start_busy(executor, 2)
+        for _ in fs:
+            release.put(None)
+        # Two workers, each initialized in its own interpreter.
+        self.assertEqual(len(set(ids)), 2)
+        self.assertEqual([f.result(TIMEOUT)[2] for f in fs], ['set', 'set'])
+
+    def test_initializer_failure_breaks_pool(self):
+        executor = self.executor(max_workers=1, initializer=fail,
+                                 initargs=('no init',))
+        with self.assertLogs('concurrent.futures', 'CRITICAL') as logs:
+            fut = executor.submit(pow, 2, 2)
+            with self.assertRaises(BrokenInterpreterPool):
+                fut.result(TIMEOUT)
+            # The worker has ended: its interpreter is closed.
+            for thread in list(executor._threads):
+                thread.join(TIMEOUT)
+        self.assertIn('Exception in initializer:', logs.output[0])
+        self.assertIn('no init', logs.output[0])
+        self.assertEqual(interp_ids(), self.interps_before)
+        with self.assertRaises(BrokenInterpreterPool):
+            executor.submit(pow, 2, 2)
+
+    def test_broken_pool_exception_classes(self):
+        self.assertTrue(issubclass(BrokenInterpreterPool,
+                                   futures.thread.BrokenThreadPool))
+        self.assertTrue(issubclass(BrokenInterpreterPool,
+                                   futures.BrokenExecutor))
+
+
+class ShutdownTests(TestBase):
+
+    def test_shutdown_wait_while_busy(self):
+        executor = self.executor(max_workers=2)
+        fs, release, ids = self.start_busy(executor, 2)
+        waiting = executor.submit(scale, 5)
+        # shutdown() in a thread: it must wait for the busy workers.
+        done = interpreters.create_queue()
+        def shutdown():
+            executor.shutdown(wait=True)
+            done.put('done')
+        with threading_helper.start_threads([threading.Thread(
+                target=shutdown)]):
+            self.assertFalse(fs[0].done())
+            release.put('a')
+            release.put('b')
+            self.assertEqual(done.get(timeout=TIMEOUT), 'done')
+        self.assertEqual(sorted(f.result(0)[1] for f in fs), ['a', 'b'])
+        # A task submitted before shutdown() still ran.
+        self.assertEqual(waiting.result(0), 5)
+        # shutdown() closed the interpreters of the workers.
+        self.assertTrue(set(ids).isdisjoint(interp_ids()))
+
+    def test_shutdown_cancel_futures(self):
+        executor = self.executor(max_workers=1)
+        [running], release, _ = self.start_busy(executor, 1)
+        pending = [executor.submit(scale, i) for i in range(3)]
+        executor.shutdown(wait=False, cancel_futures=True)
+        self.assertTrue(all(f.cancelled() for f in pending))
+        release.put('go')
+        self.assertEqual(running.result(TIMEOUT)[1], 'go')
+        executor.shutdown(wait=True)
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_interpreters_closed_at_shutdown(self):
+        with InterpreterPoolExecutor(max_workers=2) as executor:
+            fs, release, ids = self.start_busy(executor, 2)
+            self.assertEqual(interp_ids(), self.interps_before | set(ids))
+            release.put(None)
+            release.put(None)
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_interpreters_closed_when_executor_collected(self):
+        executor = InterpreterPoolExecutor(max_workers=1)
+        executor.submit(pow, 1, 1).result(TIMEOUT)
+        threads = list(executor._threads)
+        self.assertEqual(len(interp_ids()), len(self.interps_before) + 1)
+        del executor
+        support.gc_collect()
+        for thread in threads:
+            thread.join(TIMEOUT)
+            self.assertFalse(thread.is_alive())
+        self.assertEqual(interp_ids(), self.interps_before)
+
+
+class AsyncioTests(TestBase):
+
+    def test_run_in_executor(self):
+        executor = self.executor(max_workers=2)
+
+        async def main():
+            loop = asyncio.get_running_loop()
+            results = await asyncio.gather(
+                loop.run_in_executor(executor, pow, 2, 5),
+                loop.run_in_executor(
+                    executor, functools.partial(scale, 'ab', factor=2)),
+            )
+            with self.assertRaises(TaskError) as cm:
+                await loop.run_in_executor(executor, fail, 'async')
+            return results, cm.exception
+
+        results, exc = asyncio.run(main())
+        self.assertEqual(results, [32, 'abab'])
+        self.assertIsInstance(exc.__cause__, ExecutionFailed)
+
+    def test_default_executor(self):
+        async def main():
+            loop = asyncio.get_running_loop()
+            executor = InterpreterPoolExecutor(max_workers=1)
+            loop.set_default_executor(executor)
+            return await loop.run_in_executor(None, current_interp_id)
+
+        # asyncio.run() shuts the default executor down.
+        interp_id = asyncio.run(main())
+        self.assertNotIn(interp_id, self.interps_before)
+
+
+@requires_subprocess
+class ExitTests(unittest.TestCase):
+
+    def test_exit_without_shutdown(self):
+        # The end of the main interpreter stops the workers, which close
+        # their interpreters before finalization; queued tasks still run.
+        source = dedent("""\
+            import _interpreters
+            import atexit
+            from concurrent.futures import InterpreterPoolExecutor
+
+            executor = InterpreterPoolExecutor(max_workers=2)
+            print(executor.submit(pow, 2, 3).result())
+            futures = [executor.submit(pow, 2, i) for i in range(100)]
+
+            # atexit callbacks run once the threads have ended.
+            @atexit.register
+            def report():
+                print(all(f.done() for f in futures),
+                      len(_interpreters.list_all()))
+            """)
+        _, out, err = script_helper.assert_python_ok('-c', source)
+        self.assertEqual(out.decode().splitlines(), ['8', 'True 1'])
+        self.assertEqual(err, b'')
+
+
+@requires_subprocess
+class MainModuleTests(TestBase):
+    """Functions of __main__ need no "if __name__ == '__main__'" guard."""
+
+    # The tasks use what __main__ imported and defined: the workers get
+    # it without running the script again.
+    SOURCE = dedent("""\
+        import math
+        from concurrent.futures import InterpreterPoolExecutor
+        print('main runs once')
+        OFFSET = 10
+
+        def square(x):
+            return x * x
+
+        def task(x):
+            return square(math.floor(x)) + OFFSET
+
+        class MainError(Exception):
+            pass
+
+        def boom():
+            raise MainError('from __main__')
+
+        with InterpreterPoolExecutor(max_workers=2) as executor:
+            print(list(executor.map(task, [0.5, 1.5, 2.5, 3.5])))
+            try:
+                executor.submit(boom).result()
+            except MainError as exc:
+                print('caught', repr(exc), type(exc.__cause__).__name__)
+        """)
+
+    EXPECTED = [
+        'main runs once',
+        '[10, 11, 14, 19]',
+        "caught MainError('from __main__') ExecutionFailed",
+    ]
+
+    def check_output(self, out):
+        self.assertEqual(out.decode().splitlines(), self.EXPECTED)
+
+    def test_script(self):
+        with os_helper.temp_dir() as script_dir:
+            script = script_helper.make_script(script_dir, 'pool_script',
+                                               self.SOURCE)
+            _, out, err = script_helper.assert_python_ok(script)
+        self.check_output(out)
+        self.assertEqual(err, b'')
+
+    def test_command(self):
+        _, out, err = script_helper.assert_python_ok('-c', self.SOURCE)
+        self.check_output(out)
+        self.assertEqual(err, b'')
+
+    def test_repl(self):
+        # The interactive loop, reading the statements from a pipe; a
+        # blank line ends each compound statement there, the last one too.
+        source = self.SOURCE + '\n'
+        proc = script_helper.spawn_python('-i', '-q', '-I',
+                                          stderr=subprocess.PIPE)
+        out, err = proc.communicate(source.encode(), timeout=TIMEOUT)
+        self.assertEqual(proc.returncode, 0, err)
+        self.check_output(out)
+
+
+if __name__ == '__main__':
+    unittest.main()
