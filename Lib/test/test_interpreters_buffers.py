@@ -73,9 +73,7 @@ class ConcurrentAPI:
         interp.close()
 
     def create_queue(self):
-        # XXX concurrent.interpreters' queues are a skeleton: the items
-        # cross the same way through the interpreters module's queues.
-        return interpreters.create_queue()
+        return cinterpreters.create_queue()
 
 
 class BufferTests:
@@ -260,7 +258,9 @@ class BufferTests:
                 self.close(viewer)
 
     def test_owner_closed_with_views_in_queue(self):
-        q = self.create_queue()
+        # The interpreters module's queues keep the items of a closed
+        # interpreter.
+        q = interpreters.create_queue()
         owner = self.create()
         owner.prepare_main(q=q)
         self.exec(owner, """
@@ -441,7 +441,24 @@ class InterpretersBufferTests(InterpretersAPI, BufferTests,
 
 
 class ConcurrentBufferTests(ConcurrentAPI, BufferTests, unittest.TestCase):
-    pass
+
+    def test_unbound_views_go(self):
+        # The views that a closed interpreter left in a queue go with it
+        # (UNBOUND), and its export is released.
+        from concurrent.interpreters import _queues
+        q = cinterpreters.create_queue()
+        owner = self.create()
+        owner.prepare_main(q=q)
+        self.exec(owner, """
+            import array
+            a = array.array('b', [1, 2, 3])
+            for i in range(3):
+                q.put(memoryview(a))
+            """)
+        self.close(owner)
+        items = [q.get_nowait() for _ in range(3)]
+        self.assertEqual(items, [_queues.UNBOUND] * 3)
+        gc.collect()
 
 
 class ProcessTests(unittest.TestCase):
