@@ -1488,6 +1488,34 @@ error:
     return -1;
 }
 
+/* Replace the NotShareableError that encoding the pair (name, value)
+   raised, which names the pair's tuple, with one that names name and the
+   type of its value; the reason (the pickling error) stays its
+   __cause__.  Leave any other exception as it is. */
+static void
+name_not_shareable(interpreters_state *st, PyObject *name, PyObject *value)
+{
+    if (!PyErr_ExceptionMatches(st->NotShareableError)) {
+        return;
+    }
+    PyObject *type, *exc, *tb;
+    PyErr_Fetch(&type, &exc, &tb);
+    PyErr_NormalizeException(&type, &exc, &tb);
+    PyObject *cause = exc != NULL ? PyException_GetCause(exc) : NULL;
+    Py_XDECREF(type);
+    Py_XDECREF(exc);
+    Py_XDECREF(tb);
+    if (cause != NULL) {
+        /* xdata_raise_not_shareable() makes the current exception the
+           cause. */
+        PyErr_Restore(Py_NewRef(Py_TYPE(cause)), cause,
+                      PyException_GetTraceback(cause));
+    }
+    xdata_raise_not_shareable(st, "cannot bind %R: '%.100s' object is "
+                              "not shareable", name, Py_TYPE(value)->tp_name);
+}
+
+
 /*[clinic input]
 _interpreters.set_main_attrs
 
@@ -1540,6 +1568,7 @@ _interpreters_set_main_attrs_impl(PyObject *module, int64_t id, PyObject *ns)
         pairs[count] = xdata_encode(st, pair, 0);
         Py_DECREF(pair);
         if (pairs[count] == NULL) {
+            name_not_shareable(st, name, value);
             goto done;
         }
         count++;

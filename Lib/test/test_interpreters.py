@@ -2754,8 +2754,13 @@ class PrepareMainTests(TestBase):
 
     def test_not_shareable(self):
         interp = interpreters.create()
-        with self.assertRaises(interpreters.NotShareableError):
-            interp.prepare_main(lock=threading.Lock())
+        with self.assertRaises(interpreters.NotShareableError) as cm:
+            interp.prepare_main(ok=1, lock=threading.Lock())
+        # The error names the value that cannot cross, and why.
+        self.assertEqual(str(cm.exception), "cannot bind 'lock': "
+                         "'_thread.lock' object is not shareable")
+        self.assertIsInstance(cm.exception.__cause__, TypeError)
+        self.assertIn('lock', str(cm.exception.__cause__))
 
     def test_bad_names(self):
         interp = interpreters.create()
