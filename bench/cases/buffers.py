@@ -19,18 +19,14 @@ pyperf's JSON format: timings as time per item, memory as raw readings
 (see bench.cases.memory).
 """
 
-import argparse
 import gc
-import json
 import statistics
-import subprocess
 import sys
 from time import perf_counter
 
 import pyperf
 
-from bench import peers
-from bench.suite import record_failure
+from bench import peers, probes
 
 PAYLOAD = 64 << 20
 # Values per probe process, and items per value.
@@ -121,67 +117,22 @@ def _plan(quick):
            {'unit': 'byte', 'divisor': 1, 'payload': size})
 
 
-def _probe(args, timeout):
-    cmd = [sys.executable, '-m', 'bench.cases.buffers', '--probe',
-           *map(str, args)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                          timeout=timeout)
-    if proc.returncode:
-        raise RuntimeError(f'{" ".join(cmd)} failed with exit code '
-                           f'{proc.returncode}')
-    return json.loads(proc.stdout.splitlines()[-1])
-
-
 PROBES = {'time': time_probe, 'peak': peak_probe}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--append', metavar='FILENAME',
-                        help='add the results to this pyperf JSON file')
-    parser.add_argument('--quick', action='store_true',
-                        help='smaller sizes, one process per figure')
-    parser.add_argument('--failures', metavar='FILENAME',
-                        help='append the names of failed benchmarks here')
-    parser.add_argument('--processes', type=int, default=3,
-                        help='probe processes per figure (default: 3)')
-    parser.add_argument('--probe', nargs='+', help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.probe:
-        probe, mech, *params = args.probe
-        print(json.dumps(PROBES[probe](mech, *map(int, params))))
-        return 0
+def _report(name, bench, metadata):
+    if metadata['unit'] == 'byte':
+        figure = statistics.median(
+            (run.values[-1] - run.values[0]) / metadata['payload']
+            for run in bench.get_runs())
+        print(f'{name}: {figure:.4f} x payload', flush=True)
+    else:
+        print(f'{name}: {bench.median() * 1e6:,.1f} us', flush=True)
 
-    failed = []
-    processes = 1 if args.quick else args.processes
-    timeout = 120 if args.quick else 600
-    for name, probe_args, metadata in _plan(args.quick):
-        metadata = dict(metadata, name=name)
-        try:
-            runs = [pyperf.Run(_probe(probe_args, timeout),
-                               metadata=metadata)
-                    for _ in range(processes)]
-        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
-            print(f'ERROR: benchmark {name} failed: {exc}', file=sys.stderr,
-                  flush=True)
-            failed.append(name)
-            record_failure(args.failures, name)
-            continue
-        bench = pyperf.Benchmark(runs)
-        if metadata['unit'] == 'byte':
-            figure = statistics.median(
-                (run.values[-1] - run.values[0]) / metadata['payload']
-                for run in runs)
-            print(f'{name}: {figure:.4f} x payload', flush=True)
-        else:
-            print(f'{name}: {bench.median() * 1e6:,.1f} us', flush=True)
-        if args.append:
-            pyperf.add_runs(args.append, bench)
-    if failed:
-        print(f'{len(failed)} benchmark(s) failed: {", ".join(failed)}',
-              file=sys.stderr)
-        return 1
-    return 0
+
+def main():
+    return probes.main('bench.cases.buffers', __doc__, PROBES, _plan,
+                       _report)
 
 
 if __name__ == '__main__':

@@ -22,20 +22,16 @@ peak_64MiB   RSS with the item already built, and the peak RSS while it
              item's size.
 """
 
-import argparse
 import gc
-import json
 import multiprocessing
 import statistics
-import subprocess
 import sys
 import threading
 
 import pyperf
 
-from bench import mechanisms, peers
+from bench import mechanisms, peers, probes
 from bench.mechanisms import xx
-from bench.suite import record_failure
 
 PAYLOAD = 64 << 20
 
@@ -197,84 +193,48 @@ def memory_figure(run):
 # The master: run the probes, record their readings.
 
 def _plan(quick):
-    """Yield (name, probe, mech, args, divisor, metadata) to measure."""
+    """Yield (name, probe args, metadata) to measure."""
     count, procs = (10, 2) if quick else (100, 20)
     for mech in mechanisms.QUEUES:
         n = procs if mech.startswith('mp_') else count
-        yield (f'idle_rss/{mech}', 'idle_rss', mech, [n], n, {})
+        yield _figure(f'idle_rss/{mech}', 'idle_rss', mech, [n], n, {})
     # The heap settles over the first few hundred cycles, then breathes by
     # a few hundred KiB: warm up long, then fit a line through many
     # readings over many cycles.
     warmup, cycles, checkpoints = (5, 10, 2) if quick else (300, 2000, 20)
     for mech in ('interpreters', 'xx', 'threading'):
-        yield (f'cycle_rss/{mech}', 'cycle_rss', mech,
-               [warmup, cycles, checkpoints], cycles, {'fit': 'slope'})
+        yield _figure(f'cycle_rss/{mech}', 'cycle_rss', mech,
+                      [warmup, cycles, checkpoints], cycles, {'fit': 'slope'})
     size = 8 << 20 if quick else PAYLOAD
     for mech in ('copy',) + mechanisms.QUEUES:
-        yield (f'peak_64MiB/{mech}', 'peak', mech, [size], 1,
-               {'payload': size})
+        yield _figure(f'peak_64MiB/{mech}', 'peak', mech, [size], 1,
+                      {'payload': size})
 
 
-def _probe(python, probe, mech, args, timeout):
-    cmd = [python, '-m', 'bench.cases.memory', '--probe', probe, mech,
-           *map(str, args)]
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, text=True,
-                          timeout=timeout)
-    if proc.returncode:
-        raise RuntimeError(f'{" ".join(cmd)} failed with exit code '
-                           f'{proc.returncode}')
-    return json.loads(proc.stdout.splitlines()[-1])
+def _figure(name, probe, mech, params, divisor, metadata):
+    return (name, [probe, mech, *params],
+            dict(metadata, unit='byte', divisor=divisor))
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--append', metavar='FILENAME',
-                        help='add the results to this pyperf JSON file')
-    parser.add_argument('--quick', action='store_true',
-                        help='smaller counts, one process per figure')
-    parser.add_argument('--failures', metavar='FILENAME',
-                        help='append the names of failed benchmarks here')
-    parser.add_argument('--processes', type=int, default=3,
-                        help='probe processes per figure (default: 3)')
-    parser.add_argument('--probe', nargs='+', help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.probe:
-        probe, mech, *params = args.probe
-        readings = PROBES[probe](mech, *map(int, params))
-        print(json.dumps(readings))
-        return 0
-
-    failed = []
-    processes = 1 if args.quick else args.processes
-    timeout = 120 if args.quick else 600
-    for name, probe, mech, params, divisor, metadata in _plan(args.quick):
+def _available(plan):
+    for figure in plan:
+        name, (probe, mech, *params), metadata = figure
         reason = mechanisms.available(mech)
         if reason:
             print(f'skipping {name}: {reason}', flush=True)
             continue
-        metadata = dict(metadata, name=name, unit='byte', divisor=divisor)
-        try:
-            runs = [pyperf.Run(_probe(sys.executable, probe, mech, params,
-                                      timeout),
-                               metadata=metadata)
-                    for _ in range(processes)]
-        except (RuntimeError, subprocess.TimeoutExpired, ValueError) as exc:
-            print(f'ERROR: benchmark {name} failed: {exc}', file=sys.stderr,
-                  flush=True)
-            failed.append(name)
-            record_failure(args.failures, name)
-            continue
-        bench = pyperf.Benchmark(runs)
-        figure = statistics.median(memory_figure(run) for run in runs)
-        unit = 'x payload' if 'payload' in metadata else 'bytes'
-        print(f'{name}: {figure:,.2f} {unit}', flush=True)
-        if args.append:
-            pyperf.add_runs(args.append, bench)
-    if failed:
-        print(f'{len(failed)} benchmark(s) failed: {", ".join(failed)}',
-              file=sys.stderr)
-        return 1
-    return 0
+        yield figure
+
+
+def _report(name, bench, metadata):
+    figure = statistics.median(memory_figure(run) for run in bench.get_runs())
+    unit = 'x payload' if 'payload' in metadata else 'bytes'
+    print(f'{name}: {figure:,.2f} {unit}', flush=True)
+
+
+def main():
+    return probes.main('bench.cases.memory', __doc__, PROBES,
+                       lambda quick: _available(_plan(quick)), _report)
 
 
 if __name__ == '__main__':
