@@ -130,7 +130,7 @@ class ModuleTests(unittest.TestCase):
             set(interpreters.__all__),
             {'get_current', 'get_main', 'create', 'list_all',
              'is_shareable', 'Interpreter', 'InterpreterError',
-             'InterpreterNotFoundError', 'ExecutionFailed',
+             'InterpreterNotFoundError', 'ExecutionFailed', 'ExecutionTimeoutError',
              'NotShareableError', 'create_queue', 'Queue', 'QueueEmpty',
              'QueueFull'})
 
