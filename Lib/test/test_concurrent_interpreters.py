@@ -130,9 +130,9 @@ class ModuleTests(unittest.TestCase):
             set(interpreters.__all__),
             {'get_current', 'get_main', 'create', 'list_all',
              'is_shareable', 'Interpreter', 'InterpreterError',
-             'InterpreterNotFoundError', 'ExecutionFailed', 'ExecutionTimeoutError',
-             'NotShareableError', 'create_queue', 'Queue', 'QueueEmpty',
-             'QueueFull'})
+             'InterpreterNotFoundError', 'ExecutionFailed',
+             'ExecutionTimeoutError', 'NotShareableError', 'create_queue',
+             'Queue', 'QueueEmpty', 'QueueFull'})
 
     def test_exception_hierarchy(self):
         self.assertTrue(issubclass(InterpreterNotFoundError,
