@@ -1034,6 +1034,22 @@ timeout_to_deadline(PyObject *timeout, _PyTime_t *deadline)
     return 0;
 }
 
+/* Back in the caller of a run that failed (info says how), or whose
+   deadline passed, or both: raise RunFailedError, or RunTimeoutError,
+   also when the code caught the interrupt and then ended without an
+   error: it did not complete in time.  Clear info. */
+static void
+raise_run_failed(interpreters_state *st, excinfo *info, int failed,
+                 int timed_out)
+{
+    if (!failed) {
+        excinfo_set_interrupted(info);
+    }
+    (void)excinfo_raise(info, timed_out ? st->RunTimeoutError
+                                        : st->RunFailedError);
+    excinfo_clear(info);
+}
+
 /* In the target, after interp_enter() with a deadline: have the watchdog
    take it into account. */
 static void
@@ -1095,10 +1111,8 @@ _interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code,
     int failed = exec_source(source, size, &info);
     int timed_out = interp_exit(&sw);
 
-    if (failed) {
-        (void)excinfo_raise(&info, timed_out ? st->RunTimeoutError
-                                             : st->RunFailedError);
-        excinfo_clear(&info);
+    if (failed || timed_out) {
+        raise_run_failed(st, &info, failed, timed_out);
     }
     if (interp_check_signals() < 0) {
         return NULL;
@@ -1836,10 +1850,8 @@ _interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code,
     int timed_out = interp_exit(&sw);
     PyMem_RawFree(data);
 
-    if (failed) {
-        (void)excinfo_raise(&info, timed_out ? st->RunTimeoutError
-                                             : st->RunFailedError);
-        excinfo_clear(&info);
+    if (failed || timed_out) {
+        raise_run_failed(st, &info, failed, timed_out);
     }
     if (interp_check_signals() < 0) {
         return NULL;

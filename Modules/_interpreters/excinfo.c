@@ -229,6 +229,20 @@ done:
 }
 
 
+void
+excinfo_set_interrupted(excinfo *info)
+{
+    excinfo_clear(info);
+    text_set_static(&info->type_name, "KeyboardInterrupt");
+    text_set_static(&info->type_qualname, "KeyboardInterrupt");
+    text_set_static(&info->type_module, "builtins");
+    text_set_static(&info->msg, "caught by the code, which then ended");
+    text_set_static(&info->formatted,
+                    "KeyboardInterrupt: caught by the code, which then "
+                    "ended\n");
+}
+
+
 /* In the caller */
 
 PyObject *

@@ -46,6 +46,10 @@ typedef struct {
    taken yet is dropped. */
 extern void excinfo_capture(excinfo *info, int flags);
 
+/* Describe in info the KeyboardInterrupt of a run whose timeout expired
+   and whose code caught it, then ended without an error.  Never fails. */
+extern void excinfo_set_interrupted(excinfo *info);
+
 /* Set exctype(msg) as the current exception, where msg is "qualname:
    message" and the exception has an attribute excinfo, a
    types.SimpleNamespace with type (__name__, __qualname__, __module__),
