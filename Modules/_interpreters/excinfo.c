@@ -4,6 +4,7 @@
 
 #include "module.h"
 #include "pycore_namespace.h"     // _PyNamespace_New()
+#include "pycore_pystate.h"       // _PyThreadState_ClearInterrupt()
 #include "excinfo.h"
 
 /* The same text as the traceback module's */
@@ -157,6 +158,11 @@ set_formatted_fallback(excinfo *info)
 void
 excinfo_capture(excinfo *info, int flags)
 {
+    /* The code failed, interrupted or not: an interrupt still requested
+       (with unwind, say) must not break its description, which runs the
+       traceback module. */
+    (void)_PyThreadState_ClearInterrupt(_PyThreadState_GET());
+
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     if (type == NULL) {
@@ -220,6 +226,20 @@ done:
     Py_XDECREF(tb);
     /* A destructor above may have raised. */
     PyErr_Clear();
+}
+
+
+void
+excinfo_set_interrupted(excinfo *info)
+{
+    excinfo_clear(info);
+    text_set_static(&info->type_name, "KeyboardInterrupt");
+    text_set_static(&info->type_qualname, "KeyboardInterrupt");
+    text_set_static(&info->type_module, "builtins");
+    text_set_static(&info->msg, "caught by the code, which then ended");
+    text_set_static(&info->formatted,
+                    "KeyboardInterrupt: caught by the code, which then "
+                    "ended\n");
 }
 
 

@@ -42,8 +42,13 @@ typedef struct {
 /* Take the current exception and describe it in info (a SystemError if
    broken C code failed without setting one).  Never fails: what cannot be
    found out is replaced with placeholder text.  No exception is set on
-   return. */
+   return.  An interrupt requested for the current thread state and not
+   taken yet is dropped. */
 extern void excinfo_capture(excinfo *info, int flags);
+
+/* Describe in info the KeyboardInterrupt of a run whose timeout expired
+   and whose code caught it, then ended without an error.  Never fails. */
+extern void excinfo_set_interrupted(excinfo *info);
 
 /* Set exctype(msg) as the current exception, where msg is "qualname:
    message" and the exception has an attribute excinfo, a
