@@ -48,18 +48,18 @@ STEADY = dedent("""
     """)
 
 # A busy loop that only an interrupt ends in practice.  _deadline is bound
-# by ready_pipe(): the loop ends by itself after BLOCK seconds.
+# by ready_queue(): the loop ends by itself after BLOCK seconds.
 BUSY = dedent("""
-    import os, time
-    os.write(_ready, b'1')
+    import time
+    _ready.put(1)
     while time.monotonic() < _deadline:
         pass
     """)
 
 # The same loop, which swallows every KeyboardInterrupt it gets.
 SWALLOWING = dedent("""
-    import os, time
-    os.write(_ready, b'1')
+    import time
+    _ready.put(1)
     while time.monotonic() < _deadline:
         try:
             while time.monotonic() < _deadline:
@@ -82,7 +82,7 @@ _releaser_thread.start()
 
 def busy_until(ready, deadline):
     """What BUSY does, for call()."""
-    os.write(ready, b'1')
+    ready.put(1)
     while time.monotonic() < deadline:
         pass
 
@@ -151,24 +151,29 @@ class TestBase(unittest.TestCase):
         self.addCleanup(os.close, w)
         return r, w
 
-    def ready_pipe(self, interp):
+    def ready_queue(self, interp):
         """Bind _ready, _block and _deadline in interp's __main__.
 
-        Code writes b'1' to _ready right before what the test interrupts,
-        which lasts _block seconds or until _deadline (see BUSY) if not
-        interrupted.  Return the pipe's (read end, write end).
-        """
-        r, w = self.pipe()
-        interp.prepare_main(_ready=w, _block=BLOCK,
-                            _deadline=time.monotonic() + BLOCK)
-        return r, w
+        Code puts 1 in the queue _ready right before what the test
+        interrupts, which lasts _block seconds or until _deadline (see
+        BUSY) if not interrupted.  Return the queue.
 
-    def interrupt_when_ready(self, interp, target, ready_r, ready_w, *,
+        A queue, not a pipe: put() keeps the GIL, which the test needs
+        to go on, until the code releases it in the wait that follows.
+        After os.write(), the test could interrupt the code before it
+        got there, as the write returns.
+        """
+        ready = self.module.create_queue()
+        interp.prepare_main(_ready=ready, _block=BLOCK,
+                            _deadline=time.monotonic() + BLOCK)
+        return ready
+
+    def interrupt_when_ready(self, interp, target, ready, *,
                              in_main=False, unwind=False, interrupt=None,
                              release=None):
         """Call target(), which runs code in interp, and interrupt that code.
 
-        The code writes b'1' to ready_w right before it blocks; then
+        The code puts 1 in the queue ready right before it blocks; then
         interrupt() (by default interp.interrupt(unwind=unwind)) is called.
         target() runs in a new thread, or in this one if in_main (then a
         new thread interrupts).  If the run has not ended SHORT_TIMEOUT
@@ -190,12 +195,12 @@ class TestBase(unittest.TestCase):
             finally:
                 done.set()
                 # Wakes up the interrupter if the code ended before it
-                # wrote to ready_w.
-                os.write(ready_w, b'0')
+                # was ready.
+                ready.put(0)
 
         def interrupt_it():
             try:
-                if os.read(ready_r, 1) == b'1':
+                if ready.get(timeout=support.SHORT_TIMEOUT) == 1:
                     state['interrupted'] = interrupt()
             except BaseException as exc:
                 state['interrupt_error'] = exc
@@ -229,10 +234,9 @@ class TestBase(unittest.TestCase):
 
     def interrupt_code(self, interp, code, **kwargs):
         """Run code (see BUSY) in interp and interrupt it when ready."""
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         return self.interrupt_when_ready(
-            interp, lambda: self.run_code(interp, code), ready_r, ready_w,
-            **kwargs)
+            interp, lambda: self.run_code(interp, code), ready, **kwargs)
 
     def assert_keyboard_interrupt(self, error, cls=None):
         """Check that error is the failure a KeyboardInterrupt made."""
@@ -274,7 +278,7 @@ class InterruptTests:
         # "while True: pass" checks for the interrupt nowhere but in the
         # eval loop's backward jump.
         interp = self.create()
-        code = 'import os; os.write(_ready, b"1")\nwhile True: pass'
+        code = '_ready.put(1)\nwhile True: pass'
         self.assert_interrupted(self.interrupt_code(interp, code))
         self.assert_usable(interp)
 
@@ -286,25 +290,25 @@ class InterruptTests:
 
     def test_call(self):
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         deadline = time.monotonic() + BLOCK
         result = self.interrupt_when_ready(
-            interp, lambda: interp.call(busy_until, ready_w, deadline),
-            ready_r, ready_w)
+            interp, lambda: interp.call(busy_until, ready, deadline),
+            ready)
         self.assert_interrupted(result)
         self.assert_usable(interp)
 
     def test_call_catches(self):
         # The callable catches it: its result comes back.
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         deadline = time.monotonic() + BLOCK
         results = []
         result = self.interrupt_when_ready(
             interp,
-            lambda: results.append(interp.call(catch_once, ready_w,
+            lambda: results.append(interp.call(catch_once, ready,
                                                deadline)),
-            ready_r, ready_w)
+            ready)
         self.assertEqual(result, (True, None))
         self.assertEqual(results, ['caught'])
         self.assert_usable(interp)
@@ -314,20 +318,20 @@ class InterruptTests:
         # interrupt(unwind=True).  Here it waits for the call to have
         # started, or it might find the interpreter still idle.
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
 
         def stop():
-            if os.read(ready_r, 1) == b'1':
+            if ready.get(timeout=support.SHORT_TIMEOUT) == 1:
                 interp.interrupt(unwind=True)
 
         timer = threading.Timer(0.01, stop)
         timer.start()
         try:
             with self.assertRaises(self.failure) as cm:
-                interp.call(busy_until, ready_w, time.monotonic() + BLOCK)
+                interp.call(busy_until, ready, time.monotonic() + BLOCK)
         finally:
             timer.cancel()
-            os.write(ready_w, b'0')
+            ready.put(0)
             threading_helper.join_thread(timer)
         self.assert_keyboard_interrupt(cm.exception)
         self.assert_usable(interp)
@@ -419,8 +423,8 @@ class WaitTests:
 
     def test_sleep(self):
         self.check_wait("""
-            import os, time
-            os.write(_ready, b'1')
+            import time
+            _ready.put(1)
             time.sleep(_block)
             """)
 
@@ -428,7 +432,7 @@ class WaitTests:
         self.check_wait("""
             _lock = threading.Lock()
             _lock.acquire()
-            os.write(_ready, b'1')
+            _ready.put(1)
             _lock.acquire()
             """, sub_release='_lock.release()')
 
@@ -436,7 +440,7 @@ class WaitTests:
         self.check_wait("""
             _lock = threading.Lock()
             _lock.acquire()
-            os.write(_ready, b'1')
+            _ready.put(1)
             _lock.acquire(timeout=_block)
             """, sub_release='_lock.release()')
 
@@ -453,14 +457,14 @@ class WaitTests:
             _releaser_thread = threading.Thread(target=_hold)
             _releaser_thread.start()
             _held.wait()
-            os.write(_ready, b'1')
+            _ready.put(1)
             _rlock.acquire()
             """, sub_release=True)
 
     def test_event_wait(self):
         self.check_wait("""
             _event = threading.Event()
-            os.write(_ready, b'1')
+            _ready.put(1)
             _event.wait()
             """, sub_release='_event.set()')
 
@@ -469,7 +473,7 @@ class WaitTests:
             _cond = threading.Condition()
             _flag = []
             with _cond:
-                os.write(_ready, b'1')
+                _ready.put(1)
                 _cond.wait_for(lambda: _flag)
             """, sub_release=('with _cond: _flag.append(1); '
                               '_cond.notify_all()'))
@@ -478,7 +482,7 @@ class WaitTests:
         self.check_wait("""
             import queue
             _q = queue.Queue()
-            os.write(_ready, b'1')
+            _ready.put(1)
             _q.get()
             """, sub_release='_q.put(None)')
 
@@ -487,15 +491,14 @@ class WaitTests:
             import queue
             _q = queue.Queue(maxsize=1)
             _q.put(1)
-            os.write(_ready, b'1')
+            _ready.put(1)
             _q.put(2)
             """, sub_release='_q.get()')
 
     def test_interpreters_queue_get(self):
         q = self.module.create_queue()
         self.check_wait("""
-            import os
-            os.write(_ready, b'1')
+            _ready.put(1)
             _q.get()
             """, lambda: q.put(None), _q=q)
         # The interrupted get() took nothing.
@@ -505,8 +508,7 @@ class WaitTests:
         q = self.module.create_queue(1)
         q.put(1)
         self.check_wait("""
-            import os
-            os.write(_ready, b'1')
+            _ready.put(1)
             _q.put(2)
             """, lambda: q.get(timeout=support.SHORT_TIMEOUT), _q=q)
         # The interrupted put() added nothing.
@@ -517,7 +519,7 @@ class WaitTests:
         r, w = self.pipe()
         self.check_wait("""
             import os
-            os.write(_ready, b'1')
+            _ready.put(1)
             os.read(_fd, 1)
             """, lambda: os.write(w, b'x'), _fd=r)
 
@@ -530,27 +532,27 @@ class WaitTests:
     def test_select(self):
         a, b = self.socketpair()
         self.check_wait("""
-            import os, select
-            os.write(_ready, b'1')
+            import select
+            _ready.put(1)
             select.select([_fd], [], [])
             """, lambda: a.send(b'x'), _fd=b.fileno())
 
     def test_selectors(self):
         a, b = self.socketpair()
         self.check_wait("""
-            import os, selectors
+            import selectors
             with selectors.DefaultSelector() as sel:
                 sel.register(_fd, selectors.EVENT_READ)
-                os.write(_ready, b'1')
+                _ready.put(1)
                 sel.select()
             """, lambda: a.send(b'x'), _fd=b.fileno())
 
     def test_socket_recv(self):
         a, b = self.socketpair()
         self.check_wait("""
-            import os, socket
+            import socket
             with socket.fromfd(_fd, _family, socket.SOCK_STREAM) as s:
-                os.write(_ready, b'1')
+                _ready.put(1)
                 s.recv(1)
             """, lambda: a.send(b'x'), _fd=b.fileno(), _family=int(b.family))
 
@@ -564,9 +566,9 @@ class WaitTests:
                 pass
 
         self.check_wait("""
-            import os, socket
+            import socket
             with socket.fromfd(_fd, _family, socket.SOCK_STREAM) as s:
-                os.write(_ready, b'1')
+                _ready.put(1)
                 conn, _ = s.accept()
                 conn.close()
             """, release, _fd=server.fileno(), _family=int(server.family))
@@ -578,10 +580,10 @@ class UnwindTests:
     def test_caught_once_goes_on(self):
         interp = self.create()
         code = dedent("""
-            import os, time
+            import time
             _caught = False
             try:
-                os.write(_ready, b'1')
+                _ready.put(1)
                 while time.monotonic() < _deadline:
                     pass
             except KeyboardInterrupt:
@@ -605,8 +607,8 @@ class UnwindTests:
     def test_unwind_reaches_waits_after_catching(self):
         interp = self.create()
         code = dedent("""
-            import os, time
-            os.write(_ready, b'1')
+            import time
+            _ready.put(1)
             try:
                 time.sleep(_block)
             except KeyboardInterrupt:
@@ -636,36 +638,36 @@ class UnwindTests:
         # The first interrupt is swallowed; the run goes on until an
         # unwinding one.
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
-        # Each os.write() is where the interrupt may be raised (when the
-        # call returns): the first one is inside the try.
+        ready = self.ready_queue(interp)
+        # The interrupt may be raised where a call returns: the first
+        # put() is inside the try.
         code = dedent("""
-            import os, time
+            import time
             _caught = 0
             _started = False
             while time.monotonic() < _deadline:
                 try:
                     if not _started:
                         _started = True
-                        os.write(_ready, b'1')
+                        _ready.put(1)
                     while time.monotonic() < _deadline:
                         pass
                 except KeyboardInterrupt:
                     _caught += 1
                     if _caught == 1:
-                        os.write(_ready, b'1')
+                        _ready.put(1)
             """)
         returned = []
 
         def interrupt():
             returned.append(interp.interrupt())
             # Caught: the run goes on and says so.
-            self.assertEqual(os.read(ready_r, 1), b'1')
+            self.assertEqual(ready.get(timeout=support.SHORT_TIMEOUT), 1)
             returned.append(interp.interrupt(unwind=True))
             return True
 
         self.assert_interrupted(self.interrupt_when_ready(
-            interp, lambda: self.run_code(interp, code), ready_r, ready_w,
+            interp, lambda: self.run_code(interp, code), ready,
             interrupt=interrupt))
         self.assertEqual(returned, [True, True])
         self.run_code(interp, 'assert _caught >= 1, _caught')
@@ -691,20 +693,20 @@ class TimeoutTests:
 
     def test_busy_loop(self):
         interp = self.create()
-        self.ready_pipe(interp)
+        self.ready_queue(interp)
         self.check_timeout(interp, BUSY)
         self.assert_usable(interp)
 
     def test_sleep(self):
         interp = self.create()
-        self.ready_pipe(interp)
+        self.ready_queue(interp)
         self.check_timeout(interp, 'import time; time.sleep(_block)')
         self.assert_usable(interp)
 
     def test_swallowing_loop(self):
         # The timeout unwinds.
         interp = self.create()
-        self.ready_pipe(interp)
+        self.ready_queue(interp)
         self.check_timeout(interp, SWALLOWING)
         self.assert_usable(interp)
 
@@ -763,11 +765,11 @@ class TimeoutTests:
         # An interrupt() ends the run before its timeout: the usual
         # failure, not the timeout's.
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         result = self.interrupt_when_ready(
             interp,
             lambda: self.run_code(interp, BUSY, timeout=BLOCK),
-            ready_r, ready_w)
+            ready)
         self.assert_interrupted(result)
         self.assertNotIsInstance(result[1], self.timeout_error)
         self.assert_usable(interp)
@@ -785,9 +787,9 @@ class ReliabilityTests:
             returned.append(interp.interrupt(unwind=True))
             return returned[0]
 
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         self.assert_interrupted(self.interrupt_when_ready(
-            interp, lambda: self.run_code(interp, BUSY), ready_r, ready_w,
+            interp, lambda: self.run_code(interp, BUSY), ready,
             interrupt=interrupt))
         # The second one came while the first was pending or while the
         # run ended: it is not left for the next run.
@@ -797,7 +799,7 @@ class ReliabilityTests:
 
     def test_from_inside(self):
         interp = self.create()
-        self.ready_pipe(interp)
+        self.ready_queue(interp)
         with self.assertRaises(self.failure) as cm:
             # It raises at the next check: maybe as soon as interrupt()
             # returns, maybe in the loop.
@@ -812,7 +814,7 @@ class ReliabilityTests:
 
     def test_from_inside_with_unwind(self):
         interp = self.create()
-        self.ready_pipe(interp)
+        self.ready_queue(interp)
         with self.assertRaises(self.failure) as cm:
             self.run_code(interp, self.script("""
                 import time, {module} as _m
@@ -847,9 +849,9 @@ class ReliabilityTests:
             self.run_code(third, 'assert _returned == [True], _returned')
             return True
 
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         self.assert_interrupted(self.interrupt_when_ready(
-            interp, lambda: self.run_code(interp, BUSY), ready_r, ready_w,
+            interp, lambda: self.run_code(interp, BUSY), ready,
             interrupt=interrupt))
         self.assert_usable(interp)
         self.assert_usable(third)
@@ -871,10 +873,10 @@ class ReliabilityTests:
 
         old_handler = signal.signal(signal.SIGUSR1, handler)
         try:
-            ready_r, ready_w = self.ready_pipe(interp)
+            ready = self.ready_queue(interp)
             self.assert_interrupted(self.interrupt_when_ready(
-                interp, lambda: self.run_code(interp, BUSY), ready_r,
-                ready_w, interrupt=interrupt))
+                interp, lambda: self.run_code(interp, BUSY), ready,
+                interrupt=interrupt))
         finally:
             signal.signal(signal.SIGUSR1, old_handler)
         self.assert_usable(interp)
@@ -904,10 +906,10 @@ class ReliabilityTests:
 
         old_handler = signal.signal(signal.SIGUSR1, handler)
         try:
-            ready_r, ready_w = self.ready_pipe(interp)
+            ready = self.ready_queue(interp)
             self.assert_interrupted(self.interrupt_when_ready(
-                interp, lambda: self.run_code(interp, BUSY), ready_r,
-                ready_w, interrupt=interrupt))
+                interp, lambda: self.run_code(interp, BUSY), ready,
+                interrupt=interrupt))
         finally:
             signal.signal(signal.SIGUSR1, old_handler)
         self.assert_usable(interp)
@@ -919,14 +921,14 @@ class ReliabilityTests:
             with self.subTest(unwind=unwind):
                 interp = self.create()
                 nested = self.create()
-                ready_r, ready_w = self.ready_pipe(nested)
-                self.ready_pipe(interp)
+                ready = self.ready_queue(nested)
+                self.ready_queue(interp)
                 interp.prepare_main(_nested=nested.id)
                 code = self.script("""
                     import time, {module} as _m
                     _m.Interpreter(_nested).{run}(
-                        'import os, time\\n'
-                        'os.write(_ready, b"1")\\n'
+                        'import time\\n'
+                        '_ready.put(1)\\n'
                         'time.sleep(0.2)\\n'
                         'for _i in range(100_000): pass\\n'
                         '_finished = True\\n')
@@ -935,7 +937,7 @@ class ReliabilityTests:
                     """)
                 result = self.interrupt_when_ready(
                     interp, lambda: self.run_code(interp, code),
-                    ready_r, ready_w, unwind=unwind)
+                    ready, unwind=unwind)
                 self.assert_interrupted(result)
                 self.run_code(nested, 'assert _finished')
                 self.assert_usable(nested)
@@ -946,7 +948,7 @@ class ReliabilityTests:
         # other running until it is interrupted too.
         first = self.create()
         second = self.create()
-        r2, w2 = self.ready_pipe(second)
+        ready = self.ready_queue(second)
         errors = []
         done = threading.Event()
 
@@ -957,12 +959,12 @@ class ReliabilityTests:
                 errors.append(exc)
             finally:
                 done.set()
-                os.write(w2, b'0')
+                ready.put(0)
 
         thread = threading.Thread(target=run_second)
         thread.start()
         try:
-            self.assertEqual(os.read(r2, 1), b'1')
+            self.assertEqual(ready.get(timeout=support.SHORT_TIMEOUT), 1)
             self.assert_interrupted(self.interrupt_code(first, BUSY))
             self.assertFalse(done.is_set())
             self.assertTrue(second.is_running())
@@ -1054,7 +1056,7 @@ class ReliabilityTests:
         # Interrupted, a run lasts until its code ends: close() refuses
         # the interpreter meanwhile, as for any running one.
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
         release_r, release_w = self.pipe()
         interp.prepare_main(_release=release_r)
         close_errors = []
@@ -1063,7 +1065,7 @@ class ReliabilityTests:
             returned = interp.interrupt()
             try:
                 # The code caught it and waits for the release.
-                self.assertEqual(os.read(ready_r, 1), b'2')
+                self.assertEqual(ready.get(timeout=support.SHORT_TIMEOUT), 2)
                 getattr(interp, self.close_name)()
             except self.module.InterpreterError as exc:
                 close_errors.append(exc)
@@ -1074,15 +1076,15 @@ class ReliabilityTests:
         code = dedent("""
             import os, time
             try:
-                os.write(_ready, b'1')
+                _ready.put(1)
                 while time.monotonic() < _deadline:
                     pass
             except KeyboardInterrupt:
-                os.write(_ready, b'2')
+                _ready.put(2)
                 os.read(_release, 1)
             """)
         result = self.interrupt_when_ready(
-            interp, lambda: self.run_code(interp, code), ready_r, ready_w,
+            interp, lambda: self.run_code(interp, code), ready,
             interrupt=interrupt)
         self.assertEqual(result, (True, None))
         self.assertEqual(len(close_errors), 1)
@@ -1233,18 +1235,18 @@ class ProcessTests:
         # The threading module's exit hook interrupts the run of a
         # non-daemon thread, which then ends, and so does the process.
         rc, out, err = self.run_script("""
-            import os, threading, {module} as m
+            import threading, {module} as m
             interp = m.create()
-            r, w = os.pipe()
-            interp.prepare_main(_ready=w)
+            ready = m.create_queue()
+            interp.prepare_main(_ready=ready)
             def run():
                 try:
-                    interp.{run}('import os\\nos.write(_ready, b"1")\\n'
+                    interp.{run}('_ready.put(1)\\n'
                                  'while True: pass')
                 except m.{failure} as exc:
                     print(exc.excinfo.type.__name__, flush=True)
             threading.Thread(target=run).start()
-            os.read(r, 1)
+            ready.get()
             threading._register_atexit(interp.interrupt)
             print('main done', flush=True)
             """)
@@ -1257,22 +1259,22 @@ class ProcessTests:
         # Ctrl-C still interrupts code that the main thread runs in a
         # subinterpreter, and the caller gets KeyboardInterrupt.
         rc, out, err = self.run_script("""
-            import os, threading, {module} as m
+            import threading, {module} as m
             interp = m.create()
             other = m.create()
-            r, w = os.pipe()
-            other.prepare_main(_ready=w)
+            ready = m.create_queue()
+            other.prepare_main(_ready=ready)
             outcome = []
             def run():
                 try:
-                    other.{run}('import os, time\\n'
-                                'os.write(_ready, b"1")\\n'
+                    other.{run}('import time\\n'
+                                '_ready.put(1)\\n'
                                 'time.sleep(1000)')
                 except m.{failure} as exc:
                     outcome.append(exc.excinfo.type.__name__)
             t = threading.Thread(target=run, daemon=True)
             t.start()
-            os.read(r, 1)
+            ready.get()
             other.interrupt()
             t.join()
             try:
@@ -1293,14 +1295,14 @@ class ProcessTests:
         # Ctrl-C interrupts the main thread; the run in another thread
         # goes on until interrupt() stops it.
         rc, out, err = self.run_script("""
-            import os, signal, threading, {module} as m
+            import signal, threading, {module} as m
             interp = m.create()
-            r, w = os.pipe()
-            interp.prepare_main(_ready=w)
+            ready = m.create_queue()
+            interp.prepare_main(_ready=ready)
             outcome = []
             def run():
                 try:
-                    interp.{run}('import os\\nos.write(_ready, b"1")\\n'
+                    interp.{run}('_ready.put(1)\\n'
                                  'while True: pass')
                 except m.{failure} as exc:
                     outcome.append(exc.excinfo.type.__name__)
@@ -1310,7 +1312,7 @@ class ProcessTests:
             signal.pthread_sigmask(signal.SIG_BLOCK, {{signal.SIGINT}})
             t.start()
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {{signal.SIGINT}})
-            os.read(r, 1)
+            ready.get()
             try:
                 print('ready', flush=True)
                 threading.Event().wait()
@@ -1332,26 +1334,26 @@ class ProcessTests:
         # alone.  Here it has a handler of its own, which stays and gets
         # no SIGURG: the interrupt arrives once the wait returns.
         rc, out, err = self.run_script("""
-            import os, signal, threading, {module} as m
+            import signal, threading, {module} as m
             received = []
             def handler(signum, frame):
                 received.append(signum)
             signal.signal(signal.SIGURG, handler)
             interp = m.create()
-            r, w = os.pipe()
-            interp.prepare_main(_ready=w)
+            ready = m.create_queue()
+            interp.prepare_main(_ready=ready)
             outcome = []
             def run():
                 try:
-                    interp.{run}('import os, time\\n'
-                                 'os.write(_ready, b"1")\\n'
+                    interp.{run}('import time\\n'
+                                 '_ready.put(1)\\n'
                                  'time.sleep(0.5)\\n'
                                  'while True: pass')
                 except m.{failure} as exc:
                     outcome.append(exc.excinfo.type.__name__)
             t = threading.Thread(target=run, daemon=True)
             t.start()
-            os.read(r, 1)
+            ready.get()
             print(interp.interrupt())
             t.join()
             print(outcome, signal.getsignal(signal.SIGURG) is handler,
@@ -1443,7 +1445,7 @@ class ConcurrentModuleTests(ConcurrentMixin, TestBase):
 
     def test_exec_function_timeout(self):
         interp = self.create()
-        self.ready_pipe(interp)
+        self.ready_queue(interp)
 
         def sleep_long():
             import time
@@ -1458,16 +1460,16 @@ class ConcurrentModuleTests(ConcurrentMixin, TestBase):
 
     def test_exec_function_interrupted(self):
         interp = self.create()
-        ready_r, ready_w = self.ready_pipe(interp)
+        ready = self.ready_queue(interp)
 
         def busy():
-            import os, time
-            os.write(_ready, b'1')                  # noqa: F821
+            import time
+            _ready.put(1)                           # noqa: F821
             while time.monotonic() < _deadline:     # noqa: F821
                 pass
 
         self.assert_interrupted(self.interrupt_when_ready(
-            interp, lambda: interp.exec(busy), ready_r, ready_w))
+            interp, lambda: interp.exec(busy), ready))
         self.assert_usable(interp)
 
 
