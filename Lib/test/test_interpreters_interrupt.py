@@ -943,6 +943,31 @@ class ReliabilityTests:
                 self.assert_usable(nested)
                 self.assert_usable(interp)
 
+    def test_from_nested_run_of_another_interpreter(self):
+        # Code of C, which B's code runs, interrupts B: C's code goes on
+        # to its end, and B raises KeyboardInterrupt once C's run returns.
+        interp = self.create()
+        nested = self.create()
+        self.ready_queue(interp)
+        interp.prepare_main(_nested=nested.id)
+        nested.prepare_main(_target=interp.id)
+        code = self.script("""
+            import time, {module} as _m
+            _m.Interpreter(_nested).{run}(
+                'import {module} as _m\\n'
+                '_returned = _m.Interpreter(_target).interrupt()\\n'
+                'for _i in range(100_000): pass\\n'
+                '_finished = True\\n')
+            while time.monotonic() < _deadline:
+                pass
+            """)
+        with self.assertRaises(self.failure) as cm:
+            self.run_code(interp, code)
+        self.assert_keyboard_interrupt(cm.exception)
+        self.run_code(nested, 'assert _returned is True and _finished')
+        self.assert_usable(nested)
+        self.assert_usable(interp)
+
     def test_other_interpreters_go_on(self):
         # Two interpreters run busy loops; interrupting one leaves the
         # other running until it is interrupted too.
