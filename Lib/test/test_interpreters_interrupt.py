@@ -1223,8 +1223,14 @@ class ProcessTests:
                     proc.send_signal(signal.SIGINT)
                 out, err = proc.communicate(timeout=support.SHORT_TIMEOUT)
             except subprocess.TimeoutExpired:
-                proc.kill()
-                out, err = proc.communicate()
+                # faulthandler dumps every thread's stack on SIGABRT.
+                proc.send_signal(signal.SIGABRT)
+                try:
+                    out, err = proc.communicate(
+                        timeout=support.SHORT_TIMEOUT)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    out, err = proc.communicate()
                 self.fail(f'process hung; stdout={out!r}, stderr={err!r}')
         self.assertNotIn('Fatal Python error', err)
         return proc.returncode, out, err
