@@ -37,6 +37,7 @@ LABELS = {
     'futures_spawn': 'ProcessPoolExecutor (spawn)',
     'futures_interp': 'InterpreterPoolExecutor',
     'copy': 'in-process bytes copy',
+    'sigint': 'Ctrl-C (SIGINT) to the main thread',
 }
 
 # Mechanisms with a queue: a far side answering over a pair of them.

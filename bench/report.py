@@ -77,7 +77,7 @@ COLORS = {
     'pool_fork': '#9467bd', 'pool_spawn': '#c5b0d5',
     'futures_fork': '#8c564b', 'futures_spawn': '#c49c94',
     'futures_interp': '#e377c2',
-    'copy': '#7f7f7f',
+    'copy': '#7f7f7f', 'sigint': '#17becf',
 }
 
 
@@ -359,9 +359,13 @@ def _interrupt_rows(figures):
         if median is None:
             continue
         status = 'PASS' if worst <= INTERRUPT_LIMIT else 'MISS'
+        sigint = [figures.get(f'interrupt_{kind}{suffix}/sigint')
+                  for suffix in ('', '_max')]
         rows.append([title, fmt_time(median), fmt_time(worst),
                      figures.get(f'interrupt_{kind}_runs/{OURS}', '?'),
-                     f'<= {fmt_time(INTERRUPT_LIMIT)}: {status}'])
+                     f'<= {fmt_time(INTERRUPT_LIMIT)}: {status}',
+                     *[fmt_time(value) if value else 'n/a'
+                       for value in sigint]])
     return rows
 
 
@@ -424,9 +428,12 @@ def markdown(figures, metadata, info, operations):
         'From `interrupt()`, called in the main thread, to the moment the '
         'thread that runs the code in the subinterpreter has its '
         '`RunFailedError` (naming `KeyboardInterrupt`) in hand, by what '
-        'the code was doing; one interruption per value.',
+        'the code was doing; one interruption per value.  For '
+        'comparison, Ctrl-C: the same code waits in the main thread of '
+        'the main interpreter, and another thread sends it `SIGINT`.',
         '',
-        _table(['code interrupted', 'median', 'max', 'runs', 'target'],
+        _table(['code interrupted', 'median', 'max', 'runs', 'target',
+                'Ctrl-C in the main thread: median', 'max'],
                _interrupt_rows(figures)),
         '',
         '## Memory',

@@ -7,6 +7,9 @@ interrupt_KIND   A thread runs code in a subinterpreter (run()) that waits
                  moment the thread running the code has its RunFailedError
                  (naming KeyboardInterrupt) in hand.  Each value is one
                  interruption: the report gives the median and the maximum.
+                 Mechanism "sigint", for comparison: the same code waits in
+                 the main thread of the main interpreter, and another
+                 thread sends that thread SIGINT, as Ctrl-C would.
 run_pass_*       run("pass") with no keyword, with timeout=None and with
 exec_pass_*      a timeout that never fires, and the same for
                  concurrent.interpreters' exec(): without a timeout the
@@ -16,8 +19,11 @@ The harness runs one build only, so "not slower than before" is measured
 as the ratio of run("pass", timeout=None) to run("pass") in the same run.
 """
 
+import queue
+import signal
 import sys
 import threading
+import time
 from time import perf_counter
 
 from bench import mechanisms
@@ -143,7 +149,7 @@ def _interrupt_once(target):
     try:
         target.ready.get(timeout=BOUND)
         # Sleeping gives up the GIL: the code enters its wait meanwhile.
-        threading.Event().wait(SETTLE)
+        time.sleep(SETTLE)
         start = perf_counter()
         if not target.interp.interrupt():
             raise RuntimeError(f'{target.kind}: interrupt() found the '
@@ -165,6 +171,60 @@ def interrupt_latency(loops, kind):
     for _ in range(loops):
         total += _interrupt_once(target)
     return total
+
+
+class _MainThreadWait:
+    """The same wait in this interpreter, set up in a namespace of its own."""
+
+    def __init__(self, kind):
+        self.kind = kind
+        self.ready = queue.Queue()
+        self.ns = {'ready': self.ready, 'BOUND': BOUND}
+        setup, self.code = WAITS[kind]
+        exec(setup, self.ns)
+
+    def close(self):
+        if self.kind in CLEANUP:
+            exec(CLEANUP[self.kind], self.ns)
+
+
+def _sigint_once(waiter):
+    """Send SIGINT to this thread once it waits; return the latency."""
+    main = threading.get_ident()
+    started = []
+
+    def interrupter():
+        waiter.ready.get(timeout=BOUND)
+        time.sleep(SETTLE)
+        started.append(perf_counter())
+        signal.pthread_kill(main, signal.SIGINT)
+
+    thread = threading.Thread(target=interrupter)
+    thread.start()
+    try:
+        exec(waiter.code, waiter.ns)
+    except KeyboardInterrupt:
+        end = perf_counter()
+    else:
+        raise RuntimeError(f'{waiter.kind}: SIGINT did not interrupt it')
+    finally:
+        thread.join()
+    return end - started[0]
+
+
+def sigint_latency(loops, kind):
+    waiter = mechanisms.cached(('sigint', kind),
+                               lambda: _MainThreadWait(kind))
+    # A shell without job control starts its background commands with
+    # SIGINT ignored, and Python then leaves it so: set Ctrl-C's handler.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        total = 0.0
+        for _ in range(loops):
+            total += _sigint_once(waiter)
+        return total
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def interpreters_run(loops, calls, code, kwargs):
@@ -208,6 +268,7 @@ def main():
         for kind in WAITS:
             suite.add(f'interrupt_{kind}', 'interpreters',
                       interrupt_latency, kind)
+            suite.add(f'interrupt_{kind}', 'sigint', sigint_latency, kind)
     return suite.status()
 
 
