@@ -44,6 +44,7 @@ OPERATIONS = {
     'run_pass_plain': 'run("pass"), no keyword (interrupt case)',
     'run_pass_timeout_none': 'run("pass", timeout=None)',
     'run_pass_timeout_60': 'run("pass", timeout=60)',
+    'run_string_pass': '_interpreters.run_string(id, "pass"), under run()',
     'exec_pass_plain': 'concurrent.interpreters exec("pass"), no keyword',
     'exec_pass_timeout_none': 'exec("pass", timeout=None)',
     'exec_pass_timeout_60': 'exec("pass", timeout=60)',
@@ -236,6 +237,10 @@ TARGETS = (
            'exec_pass_timeout_none/interpreters',
            ('exec_pass_plain/interpreters',), 1.05,
            note='no timeout costs nothing; noise is about 5 %'),
+    Target('run("pass"), vs the C function it calls '
+           '(_interpreters.run_string)',
+           'run_pass_plain/interpreters', ('run_string_pass/interpreters',),
+           note='reported, no target: the cost of the Python layer'),
     Target('run("pass", timeout=60), vs run("pass")',
            'run_pass_timeout_60/interpreters',
            ('run_pass_plain/interpreters',), note='reported, no target'),

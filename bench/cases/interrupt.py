@@ -14,11 +14,14 @@ run_pass_*       run("pass") with no keyword, with timeout=None and with
 exec_pass_*      a timeout that never fires, and the same for
                  concurrent.interpreters' exec(): without a timeout the
                  keyword must cost nothing measurable.
+run_string_pass  _interpreters.run_string(id, "pass"), the C function that
+                 run() calls: the difference is what the Python layer costs.
 
 The harness runs one build only, so "not slower than before" is measured
 as the ratio of run("pass", timeout=None) to run("pass") in the same run.
 """
 
+import functools
 import queue
 import signal
 import sys
@@ -255,6 +258,14 @@ def interpreters_run(loops, calls, code, timeout):
                        loops * calls)
 
 
+def c_run_string(loops, calls, code, timeout):
+    import _interpreters
+    # partial() adds no Python frame, as a lambda would.
+    run_string = functools.partial(_interpreters.run_string,
+                                   mechanisms.interpreter().id)
+    return _time_calls(run_string, code, timeout, loops * calls)
+
+
 def concurrent_exec(loops, calls, code, timeout):
     return _time_calls(mechanisms.concurrent_interpreter().exec, code,
                        timeout, loops * calls)
@@ -281,6 +292,9 @@ def main():
             for variant, timeout in CALLS:
                 suite.add(f'{op}_{variant}', 'interpreters', func, calls,
                           'pass', timeout, inner_loops=calls)
+        # What the Python layer adds to run(): the C function alone.
+        suite.add('run_string_pass', 'interpreters', c_run_string, calls,
+                  'pass', NO_KEYWORD, inner_loops=calls)
         for kind in WAITS:
             suite.add(f'interrupt_{kind}', 'interpreters',
                       interrupt_latency, kind)
