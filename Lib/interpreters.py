@@ -118,7 +118,7 @@ class Interpreter:
         """
         return _interpreters.interrupt(self._id, unwind=unwind)
 
-    def run(self, code, *, timeout=None):
+    def run(self, code, timeout=None):
         """Run source code in the interpreter's __main__ module.
 
         The code runs in the calling OS thread, which blocks until the code

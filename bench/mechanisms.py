@@ -37,6 +37,7 @@ LABELS = {
     'futures_spawn': 'ProcessPoolExecutor (spawn)',
     'futures_interp': 'InterpreterPoolExecutor',
     'copy': 'in-process bytes copy',
+    'sigint': 'Ctrl-C (SIGINT) to the main thread',
 }
 
 # Mechanisms with a queue: a far side answering over a pair of them.
@@ -71,7 +72,11 @@ def available(mech):
 _open = {}
 
 
-def _cached(key, factory):
+def cached(key, factory):
+    """Return what factory() made for key in this process, making it once.
+
+    The object has a close() method, which close_all() calls.
+    """
     obj = _open.get(key)
     if obj is None:
         obj = _open[key] = factory()
@@ -206,7 +211,7 @@ def peer(mech, mode, maxsize=0):
 
     maxsize bounds the queue that put() fills, where mech has bounds.
     """
-    return _cached(('peer', mech, mode, maxsize),
+    return cached(('peer', mech, mode, maxsize),
                    lambda: _PEERS[mech](mode, maxsize))
 
 
@@ -225,7 +230,16 @@ def interpreter(index=0):
         import interpreters
         interp = interpreters.create()
         return _Closing(interp, interp.destroy)
-    return _cached(('interpreter', index), make).obj
+    return cached(('interpreter', index), make).obj
+
+
+def concurrent_interpreter(index=0):
+    """Return an idle concurrent.interpreters.Interpreter, one per index."""
+    def make():
+        from concurrent import interpreters
+        interp = interpreters.create()
+        return _Closing(interp, interp.close)
+    return cached(('concurrent', index), make).obj
 
 
 def xx_interpreter(index=0):
@@ -233,7 +247,7 @@ def xx_interpreter(index=0):
     def make():
         interp_id = xx.create()
         return _Closing(interp_id, functools.partial(xx.destroy, interp_id))
-    return _cached(('xx', index), make).obj
+    return cached(('xx', index), make).obj
 
 
 # ---------------------------------------------------------------------------
@@ -293,5 +307,5 @@ def _make_executor(mech, workers):
 
 def executor(mech, workers=1):
     """Return a started executor of mech with workers workers."""
-    return _cached(('executor', mech, workers),
+    return cached(('executor', mech, workers),
                    lambda: _make_executor(mech, workers))

@@ -41,7 +41,29 @@ OPERATIONS = {
                            'per task',
     'executor_1MiB_result': 'executor: a task returning 1 MiB',
     'wakeup': 'GIL wake-up latency, main thread spinning',
+    'run_pass_plain': 'run("pass"), no keyword (interrupt case)',
+    'run_pass_timeout_none': 'run("pass", timeout=None)',
+    'run_pass_timeout_60': 'run("pass", timeout=60)',
+    'run_string_pass': '_interpreters.run_string(id, "pass"), under run()',
+    'exec_pass_plain': 'concurrent.interpreters exec("pass"), no keyword',
+    'exec_pass_timeout_none': 'exec("pass", timeout=None)',
+    'exec_pass_timeout_60': 'exec("pass", timeout=60)',
 }
+# The latency from interrupt() to the caller's exception, per wait kind of
+# the code interrupted (bench.cases.interrupt): median and maximum.
+INTERRUPT = {
+    'busy': 'a busy loop of Python code',
+    'sleep': 'time.sleep()',
+    'lock': 'threading.Lock.acquire()',
+    'event': 'threading.Event.wait()',
+    'condition': 'threading.Condition.wait()',
+    'queue': 'queue.Queue.get()',
+    'our_queue': 'interpreters.Queue.get()',
+    'select': 'select.select() on a pipe',
+    'selectors': 'selectors.DefaultSelector.select()',
+    'socket': 'socket.recv()',
+}
+INTERRUPT_LIMIT = 0.05
 MEMORY = {
     'idle_rss': 'RSS added per idle worker',
     'cycle_rss': 'RSS growth per create/destroy cycle',
@@ -56,14 +78,16 @@ COLORS = {
     'pool_fork': '#9467bd', 'pool_spawn': '#c5b0d5',
     'futures_fork': '#8c564b', 'futures_spawn': '#c49c94',
     'futures_interp': '#e377c2',
-    'copy': '#7f7f7f',
+    'copy': '#7f7f7f', 'sigint': '#17becf',
 }
 
 
 def load(directory):
     """Return ({benchmark name: figure}, metadata) from directory's files.
 
-    A timing's figure is the median time per loop, in seconds; a memory
+    A timing's figure is the median time per loop, in seconds (and for an
+    interrupt latency, OP_max/MECH is the largest value and OP_runs/MECH
+    the number of values); a memory
     benchmark's is the median over its runs of (last - first) / divisor
     of the run's readings (see bench.cases.memory), in bytes, or in
     multiples of the payload where the run names one.  The metadata is
@@ -83,6 +107,11 @@ def load(directory):
                     if run.values)
             else:
                 figures[name] = bench.median()
+                op, _, mech = name.partition('/')
+                if op.startswith('interrupt_'):
+                    # Each value is one interruption: its worst counts.
+                    figures[f'{op}_max/{mech}'] = max(bench.get_values())
+                    figures[f'{op}_runs/{mech}'] = len(bench.get_values())
             if not metadata:
                 metadata = dict(bench.get_metadata())
             if 'workers' in bench.get_metadata():
@@ -199,6 +228,26 @@ TARGETS = (
     Target('GIL wake-up latency of a sleeping thread, vs a plain thread',
            'wakeup/interpreters', ('wakeup/threading',),
            note='reported, no target'),
+    Target('run("pass", timeout=None), vs run("pass")',
+           'run_pass_timeout_none/interpreters',
+           ('run_pass_plain/interpreters',), 1.05,
+           note='no timeout costs nothing; noise is about 5 %'),
+    Target('concurrent.interpreters exec("pass", timeout=None), '
+           'vs exec("pass")',
+           'exec_pass_timeout_none/interpreters',
+           ('exec_pass_plain/interpreters',), 1.05,
+           note='no timeout costs nothing; noise is about 5 %'),
+    Target('run("pass"), vs the C function it calls '
+           '(_interpreters.run_string)',
+           'run_pass_plain/interpreters', ('run_string_pass/interpreters',),
+           note='reported, no target: the cost of the Python layer'),
+    Target('run("pass", timeout=60), vs run("pass")',
+           'run_pass_timeout_60/interpreters',
+           ('run_pass_plain/interpreters',), note='reported, no target'),
+) + tuple(
+    Target(f'interrupt() latency, code in {title} (worst run)',
+           f'interrupt_{kind}_max/interpreters', (), INTERRUPT_LIMIT)
+    for kind, title in INTERRUPT.items()
 ) + tuple(
     Target(f'InterpreterPoolExecutor, {title}, vs {against}',
            f'{op}/futures_interp', tuple(f'{op}/{mech}' for mech in mechs),
@@ -263,6 +312,8 @@ def _limit(target):
         text = f'{what} {sign} {target.limit:g}x'.strip()
     elif target.unit == 'bytes':
         text = f'{sign} {fmt_bytes(target.limit)}'
+    elif target.unit == 'time':
+        text = f'{sign} {fmt_time(target.limit)}'
     else:
         text = f'{sign} {target.limit:g}x'
     if target.aim is not None:
@@ -302,6 +353,24 @@ def _figure_rows(figures, operations, fmt):
                      and mech != OURS else '')
             rows.append([title, LABELS[mech], fmt(value), ratio])
             title = ''
+    return rows
+
+
+def _interrupt_rows(figures):
+    rows = []
+    for kind, title in INTERRUPT.items():
+        median = figures.get(f'interrupt_{kind}/{OURS}')
+        worst = figures.get(f'interrupt_{kind}_max/{OURS}')
+        if median is None:
+            continue
+        status = 'PASS' if worst <= INTERRUPT_LIMIT else 'MISS'
+        sigint = [figures.get(f'interrupt_{kind}{suffix}/sigint')
+                  for suffix in ('', '_max')]
+        rows.append([title, fmt_time(median), fmt_time(worst),
+                     figures.get(f'interrupt_{kind}_runs/{OURS}', '?'),
+                     f'<= {fmt_time(INTERRUPT_LIMIT)}: {status}',
+                     *[fmt_time(value) if value else 'n/a'
+                       for value in sigint]])
     return rows
 
 
@@ -358,6 +427,19 @@ def markdown(figures, metadata, info, operations):
         '',
         _table(['operation', 'mechanism', 'median', '/ interpreters'],
                _figure_rows(figures, operations, fmt_time)),
+        '',
+        '## Interrupt latency',
+        '',
+        'From `interrupt()`, called in the main thread, to the moment the '
+        'thread that runs the code in the subinterpreter has its '
+        '`RunFailedError` (naming `KeyboardInterrupt`) in hand, by what '
+        'the code was doing; one interruption per value.  For '
+        'comparison, Ctrl-C: the same code waits in the main thread of '
+        'the main interpreter, and another thread sends it `SIGINT`.',
+        '',
+        _table(['code interrupted', 'median', 'max', 'runs', 'target',
+                'Ctrl-C in the main thread: median', 'max'],
+               _interrupt_rows(figures)),
         '',
         '## Memory',
         '',

@@ -23,7 +23,7 @@ BENCH = pathlib.Path(__file__).resolve().parent
 
 # In the order they run: cheap and quick first.
 CASES = ('lifecycle', 'calls', 'queues', 'busy', 'payload', 'fanout',
-         'executors', 'wakeup', 'memory', 'buffers')
+         'executors', 'wakeup', 'interrupt', 'memory', 'buffers')
 
 # Cases that measure memory, not time: no pyperf Runner, fewer options.
 PLAIN = frozenset({'memory', 'buffers'})

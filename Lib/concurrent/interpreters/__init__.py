@@ -267,7 +267,7 @@ class Interpreter:
         self._require_owned('interrupt')
         return _interpreters.interrupt(self._id, unwind=unwind)
 
-    def exec(self, code, /, *, timeout=None):
+    def exec(self, code, /, timeout=None):
         """Run the given source code in the interpreter's __main__.
 
         code is a str, a code object or a function, which must take no
