@@ -133,8 +133,8 @@ class TestBase(unittest.TestCase):
     def create(self):
         return self.module.create()
 
-    def run_code(self, interp, code, **kwargs):
-        return getattr(interp, self.run_name)(code, **kwargs)
+    def run_code(self, interp, code, *args, **kwargs):
+        return getattr(interp, self.run_name)(code, *args, **kwargs)
 
     def script(self, source):
         """Return source with the names of the module under test in it."""
@@ -756,10 +756,14 @@ class TimeoutTests:
         self.run_code(interp, "assert '_ran' not in globals()")
         self.assert_usable(interp)
 
-    def test_timeout_is_keyword_only(self):
+    def test_timeout_by_position(self):
+        # As in threading and queue, the timeout may come by position.
         interp = self.create()
-        with self.assertRaises(TypeError):
-            self.run_code(interp, 'pass', 1.0)
+        self.ready_queue(interp)
+        self.run_code(interp, '_x = 1', support.SHORT_TIMEOUT)
+        with self.assertRaises(self.timeout_error):
+            self.run_code(interp, 'import time; time.sleep(_block)', 0.05)
+        self.assert_usable(interp)
 
     def test_interrupt_before_the_timeout(self):
         # An interrupt() ends the run before its timeout: the usual
@@ -1453,6 +1457,11 @@ class InterpretersModuleTests(InterpretersMixin, TestBase):
         with self.assertRaises(_interpreters.RunTimeoutError):
             _interpreters.exec_code(interp_id, code, timeout=0.05)
         self.assertFalse(_interpreters.is_running(interp_id))
+        # Keyword-only there.
+        with self.assertRaises(TypeError):
+            _interpreters.run_string(interp_id, 'pass', 1.0)
+        with self.assertRaises(TypeError):
+            _interpreters.exec_code(interp_id, code, 1.0)
 
 
 class ConcurrentModuleTests(ConcurrentMixin, TestBase):
