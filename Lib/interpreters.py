@@ -3,7 +3,7 @@
 import _interpreters
 from _interpreters import (
     InterpreterError, InterpreterNotFoundError, RunFailedError,
-    NotShareableError, is_shareable,
+    RunTimeoutError, NotShareableError, is_shareable,
     QueueError, QueueNotFoundError, QueueEmpty, QueueFull,
     Queue, create_queue,
 )
@@ -11,7 +11,7 @@ from _interpreters import (
 __all__ = [
     'list_all', 'get_current', 'get_main', 'create', 'Interpreter',
     'InterpreterError', 'InterpreterNotFoundError', 'RunFailedError',
-    'NotShareableError', 'is_shareable',
+    'RunTimeoutError', 'NotShareableError', 'is_shareable',
     'Queue', 'create_queue',
     'QueueError', 'QueueNotFoundError', 'QueueEmpty', 'QueueFull',
 ]
@@ -104,16 +104,36 @@ class Interpreter:
         """
         _interpreters.destroy(self._id)
 
-    def run(self, code):
+    def interrupt(self, *, unwind=False):
+        """Interrupt the code running in the interpreter.
+
+        The code raises KeyboardInterrupt as soon as possible, in the thread
+        where run() or call() runs it; a blocking wait there (sleep, lock,
+        queue, select, socket) is woken up.  The caller of run() or call()
+        gets RunFailedError.  With unwind, the code cannot catch it for
+        good: it is raised again at every check until run() or call()
+        returns.  Threads that the code started are not touched.  Return
+        True if code was running, False if the interpreter was idle.
+        May be called from any thread of any interpreter.
+        """
+        return _interpreters.interrupt(self._id, unwind=unwind)
+
+    def run(self, code, *, timeout=None):
         """Run source code in the interpreter's __main__ module.
 
         The code runs in the calling OS thread, which blocks until the code
         has finished.  Names it binds in __main__ stay there for later runs.
         Raise TypeError if code is not a str, InterpreterError if the
         interpreter is already running and RunFailedError if the code raises
-        an exception (SystemExit included) that it does not catch.
+        an exception (SystemExit included) that it does not catch.  With a
+        timeout (seconds), code still running after it is interrupted with
+        unwinding and the error is RunTimeoutError, a subclass of
+        RunFailedError and TimeoutError.
         """
-        _interpreters.run_string(self._id, code)
+        if timeout is None:
+            _interpreters.run_string(self._id, code)
+        else:
+            _interpreters.run_string(self._id, code, timeout=timeout)
 
     def call(self, func, /, *args, **kwargs):
         """Call func(*args, **kwargs) in the interpreter and return the result.

@@ -23,6 +23,7 @@
 #include "_interpreters/crossdata.h"
 #include "_interpreters/excinfo.h"
 #include "_interpreters/finalize.h"
+#include "_interpreters/interrupt.h"
 #include "_interpreters/process.h"
 #include "_interpreters/runstate.h"
 
@@ -241,10 +242,12 @@ interp_is_entered_further_out(PyInterpreterState *interp)
     return first != NULL && first->interp == interp;
 }
 
-/* Mark interpreter id running and make a thread state of it current.
+/* Mark interpreter id running and make a thread state of it current; the
+   run has a timeout if deadline (a monotonic clock time) is not negative.
    Return 0, or -1 with an exception set in the caller. */
 static int
-interp_enter(interpreters_state *st, int64_t id, interp_switch *sw)
+interp_enter(interpreters_state *st, int64_t id, _PyTime_t deadline,
+             interp_switch *sw)
 {
     PyInterpreterState *interp = interp_look_up(st, id);
     if (interp == NULL) {
@@ -262,33 +265,32 @@ interp_enter(interpreters_state *st, int64_t id, interp_switch *sw)
         return -1;
     }
     uintptr_t token = runstate_thread_token();
-    PyThreadState *tstate;
-    uintptr_t spare_token;
-    int err = runstate_start(id, &tstate, &spare_token);
+    PyThreadState *tstate, *stale;
+    int err = runstate_start(id, token, deadline, &tstate, &stale);
     if (err < 0) {
         interp_set_runstate_error(st, err, id);
         return -1;
     }
-    if (tstate != NULL && (token == 0 || spare_token != token)) {
+    if (stale != NULL) {
         /* Made for another OS thread (perhaps a dead one whose thread ID
            the calling thread now has): never use it in this one. */
-        PyThreadState_Delete(tstate);
-        tstate = NULL;
+        PyThreadState_Delete(stale);
     }
     if (tstate == NULL) {
         tstate = PyThreadState_New(interp);
         if (tstate == NULL) {
-            (void)runstate_stop(id, NULL, 0, 0);
+            (void)runstate_stop(id, NULL, 0, 0, NULL);
             PyErr_NoMemory();
             return -1;
         }
+        runstate_attach(id, tstate);
     }
     sw->id = id;
     sw->tstate = tstate;
     sw->caller = caller;
     sw->outer = runstate_thread_switch();
     if (runstate_set_thread_switch(sw) < 0) {
-        (void)runstate_stop(id, NULL, 0, 0);
+        (void)runstate_stop(id, NULL, 0, 0, NULL);
         PyThreadState_Delete(tstate);
         PyErr_NoMemory();
         return -1;
@@ -300,13 +302,18 @@ interp_enter(interpreters_state *st, int64_t id, interp_switch *sw)
 }
 
 /* Leave the interpreter interp_enter() entered, with no exception set
-   there, and mark it no longer running. */
-static void
+   there, and mark it no longer running.  Return 1 if the run's deadline
+   passed, else 0. */
+static int
 interp_exit(interp_switch *sw)
 {
     PyThreadState *tstate = sw->tstate;
     assert(_PyThreadState_GET() == tstate);
     assert(!PyErr_Occurred());
+
+    /* The code has returned: an interrupt must not reach the finalizers
+       that clearing the thread state runs. */
+    (void)_PyThreadState_ClearInterrupt(tstate);
 
     /* The threading module makes the thread state that imports it the
        state of its main thread: it holds a lock that the thread state
@@ -331,15 +338,17 @@ interp_exit(interp_switch *sw)
     if (token == 0) {
         reusable = 0;
     }
+    int timed_out;
     PyThreadState *unused = runstate_stop(sw->id,
                                           as_main || reusable ? tstate : NULL,
-                                          as_main, token);
+                                          as_main, token, &timed_out);
     if (!as_main && !reusable) {
         PyThreadState_Delete(tstate);
     }
     if (unused != NULL) {
         PyThreadState_Delete(unused);
     }
+    return timed_out;
 }
 
 /* Back in the caller after running code elsewhere, with or without an
@@ -951,23 +960,115 @@ _interpreters_is_running_impl(PyObject *module, int64_t id)
 }
 
 /*[clinic input]
+_interpreters.interrupt -> bool
+
+    id: interpid
+    /
+    *
+    unwind: bool = False
+
+Interrupt the code running in the interpreter.
+
+It raises KeyboardInterrupt where it next checks for signals, in the
+thread that runs it through this module (run_string(), exec_code(),
+call() or set_main_attrs()); a blocking call there is woken up where
+possible.  With unwind, it is raised again at every check after the code
+caught it, until the run ends.  Threads of the interpreter that the
+code started are not touched, nor other interpreters whose code it runs
+meanwhile (the interrupt comes when their run returns).  Return True if
+code was running, else False.
+[clinic start generated code]*/
+
+static int
+_interpreters_interrupt_impl(PyObject *module, int64_t id, int unwind)
+/*[clinic end generated code: output=38329e918fd1cf20 input=46df93885c547fd2]*/
+{
+    interpreters_state *st = interpreters_get_state(module);
+    if (interp_look_up(st, id) == NULL) {
+        return -1;
+    }
+    if (!runstate_interrupt(id, unwind)) {
+        return 0;
+    }
+    /* Without the watchdog, the thread is woken up once only, which is
+       enough unless it blocks again at once. */
+    (void)interrupt_watchdog_poke();
+    return 1;
+}
+
+
+/* Timeouts of run_string() and exec_code() */
+
+/* Set *deadline to when a run with the given timeout (seconds, or None)
+   is to stop, as a monotonic clock time, or to -1 for None, and make
+   sure the watchdog runs.  Return 0, or -1 with an exception set. */
+static int
+timeout_to_deadline(PyObject *timeout, _PyTime_t *deadline)
+{
+    *deadline = -1;
+    if (timeout == Py_None) {
+        return 0;
+    }
+    if (!PyFloat_Check(timeout) && !PyLong_Check(timeout)) {
+        PyErr_Format(PyExc_TypeError,
+                     "timeout must be a number or None, not %.100s",
+                     Py_TYPE(timeout)->tp_name);
+        return -1;
+    }
+    _PyTime_t duration;
+    if (_PyTime_FromSecondsObject(&duration, timeout,
+                                  _PyTime_ROUND_CEILING) < 0)
+    {
+        return -1;
+    }
+    if (duration <= 0) {
+        PyErr_SetString(PyExc_ValueError, "timeout must be positive");
+        return -1;
+    }
+    if (interrupt_watchdog_poke() < 0) {
+        PyErr_SetString(PyExc_RuntimeError,
+                        "cannot start the thread that enforces timeouts");
+        return -1;
+    }
+    *deadline = _PyTime_Add(_PyTime_GetMonotonicClock(), duration);
+    return 0;
+}
+
+/* In the target, after interp_enter() with a deadline: have the watchdog
+   take it into account. */
+static void
+watch_deadline(_PyTime_t deadline)
+{
+    if (deadline >= 0) {
+        /* It runs (see timeout_to_deadline()): a poke cannot fail but
+           when the process exits, and then nothing is waited for. */
+        (void)interrupt_watchdog_poke();
+    }
+}
+
+/*[clinic input]
 _interpreters.run_string
 
     id: interpid
     code: unicode
     /
+    *
+    timeout: object = None
 
 Run source code in the interpreter's __main__ module.
 
 The code runs in the calling OS thread, which blocks until it is done.
 Raise InterpreterError if the interpreter is already running and
 RunFailedError if the code raises an exception it does not catch
-(SystemExit included).
+(SystemExit included).  With a timeout (in seconds), code still running
+after it is interrupted, as interrupt(unwind=True) does, and the
+error is RunTimeoutError, a subclass of RunFailedError and TimeoutError.
 [clinic start generated code]*/
 
 static PyObject *
-_interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code)
-/*[clinic end generated code: output=e5f90f40ba366c65 input=d9546d512527c367]*/
+_interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code,
+                              PyObject *timeout)
+/*[clinic end generated code: output=52820a39a4378b16 input=b80e6c963dfd15ab]*/
 {
     interpreters_state *st = interpreters_get_state(module);
     Py_ssize_t size;
@@ -981,16 +1082,22 @@ _interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code)
         return NULL;
     }
 
-    interp_switch sw;
-    if (interp_enter(st, id, &sw) < 0) {
+    _PyTime_t deadline;
+    if (timeout_to_deadline(timeout, &deadline) < 0) {
         return NULL;
     }
+    interp_switch sw;
+    if (interp_enter(st, id, deadline, &sw) < 0) {
+        return NULL;
+    }
+    watch_deadline(deadline);
     excinfo info = EXCINFO_INIT;
     int failed = exec_source(source, size, &info);
-    interp_exit(&sw);
+    int timed_out = interp_exit(&sw);
 
     if (failed) {
-        (void)excinfo_raise(&info, st->RunFailedError);
+        (void)excinfo_raise(&info, timed_out ? st->RunTimeoutError
+                                             : st->RunFailedError);
         excinfo_clear(&info);
     }
     if (interp_check_signals() < 0) {
@@ -1415,7 +1522,7 @@ _interpreters_call_impl(PyObject *module, int64_t id, PyObject *callable,
     }
 
     interp_switch sw;
-    if (interp_enter(st, id, &sw) < 0) {
+    if (interp_enter(st, id, -1, &sw) < 0) {
         goto done;
     }
     int failed = call_in_target(&data);
@@ -1580,7 +1687,7 @@ _interpreters_set_main_attrs_impl(PyObject *module, int64_t id, PyObject *ns)
     }
 
     interp_switch sw;
-    if (interp_enter(st, id, &sw) < 0) {
+    if (interp_enter(st, id, -1, &sw) < 0) {
         goto done;
     }
     excinfo info = EXCINFO_INIT;
@@ -1675,17 +1782,21 @@ _interpreters.exec_code
     id: interpid
     code: object(subclass_of='&PyCode_Type')
     /
+    *
+    timeout: object = None
 
 Run a code object in the interpreter's __main__ module.
 
 It must take no arguments and use no closure cells: ValueError
 otherwise.  It runs with __main__.__dict__ as its globals and locals,
-and blocks like run_string(), which describes the errors.
+and blocks like run_string(), which describes the errors and the
+timeout.
 [clinic start generated code]*/
 
 static PyObject *
-_interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code)
-/*[clinic end generated code: output=f2a978f1ea00ca0a input=af5013473c0789b3]*/
+_interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code,
+                             PyObject *timeout)
+/*[clinic end generated code: output=6fd0891cb62d6f6f input=8159ab9918bc23ec]*/
 {
     interpreters_state *st = interpreters_get_state(module);
     const char *why = code_check_runnable((PyCodeObject *)code);
@@ -1694,6 +1805,10 @@ _interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code)
         return NULL;
     }
     if (interp_look_up(st, id) == NULL) {
+        return NULL;
+    }
+    _PyTime_t deadline;
+    if (timeout_to_deadline(timeout, &deadline) < 0) {
         return NULL;
     }
     PyObject *bytes = PyMarshal_WriteObjectToString(code, Py_MARSHAL_VERSION);
@@ -1711,17 +1826,19 @@ _interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code)
     Py_DECREF(bytes);
 
     interp_switch sw;
-    if (interp_enter(st, id, &sw) < 0) {
+    if (interp_enter(st, id, deadline, &sw) < 0) {
         PyMem_RawFree(data);
         return NULL;
     }
+    watch_deadline(deadline);
     excinfo info = EXCINFO_INIT;
     int failed = exec_marshalled_code(data, size, &info);
-    interp_exit(&sw);
+    int timed_out = interp_exit(&sw);
     PyMem_RawFree(data);
 
     if (failed) {
-        (void)excinfo_raise(&info, st->RunFailedError);
+        (void)excinfo_raise(&info, timed_out ? st->RunTimeoutError
+                                             : st->RunFailedError);
         excinfo_clear(&info);
     }
     if (interp_check_signals() < 0) {
@@ -1915,6 +2032,7 @@ interpreters_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(st->InterpreterError);
     Py_VISIT(st->InterpreterNotFoundError);
     Py_VISIT(st->RunFailedError);
+    Py_VISIT(st->RunTimeoutError);
     Py_VISIT(st->NotShareableError);
     Py_VISIT(st->QueueError);
     Py_VISIT(st->QueueNotFoundError);
@@ -1932,6 +2050,7 @@ interpreters_clear(PyObject *module)
     Py_CLEAR(st->InterpreterError);
     Py_CLEAR(st->InterpreterNotFoundError);
     Py_CLEAR(st->RunFailedError);
+    Py_CLEAR(st->RunTimeoutError);
     Py_CLEAR(st->NotShareableError);
     Py_CLEAR(st->QueueError);
     Py_CLEAR(st->QueueNotFoundError);
@@ -1962,6 +2081,7 @@ static PyMethodDef interpreters_methods[] = {
     _INTERPRETERS_IS_SHAREABLE_METHODDEF
     _INTERPRETERS_EXEC_CODE_METHODDEF
     _INTERPRETERS_WHENCE_METHODDEF
+    _INTERPRETERS_INTERRUPT_METHODDEF
     _INTERPRETERS_INCREF_METHODDEF
     _INTERPRETERS_DECREF_METHODDEF
     {NULL, NULL}
@@ -2021,12 +2141,27 @@ interpreters_exec(PyObject *module)
     {
         return -1;
     }
-    PyObject *bases = PyTuple_Pack(2, st->InterpreterError,
-                                   PyExc_ValueError);
+    PyObject *bases = PyTuple_Pack(2, st->RunFailedError,
+                                   PyExc_TimeoutError);
     if (bases == NULL) {
         return -1;
     }
     int res = interpreters_add_exception(
+        module, &st->RunTimeoutError, "interpreters.RunTimeoutError",
+        "Code run in an interpreter did not finish within its timeout.\n"
+        "\n"
+        "It was interrupted; the excinfo attribute describes the\n"
+        "KeyboardInterrupt it raised.",
+        bases);
+    Py_DECREF(bases);
+    if (res < 0) {
+        return -1;
+    }
+    bases = PyTuple_Pack(2, st->InterpreterError, PyExc_ValueError);
+    if (bases == NULL) {
+        return -1;
+    }
+    res = interpreters_add_exception(
         module, &st->NotShareableError, "interpreters.NotShareableError",
         "An object cannot cross between interpreters.", bases);
     Py_DECREF(bases);

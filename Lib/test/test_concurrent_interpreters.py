@@ -131,8 +131,8 @@ class ModuleTests(unittest.TestCase):
             {'get_current', 'get_main', 'create', 'list_all',
              'is_shareable', 'Interpreter', 'InterpreterError',
              'InterpreterNotFoundError', 'ExecutionFailed',
-             'NotShareableError', 'create_queue', 'Queue', 'QueueEmpty',
-             'QueueFull'})
+             'ExecutionTimeoutError', 'NotShareableError', 'create_queue',
+             'Queue', 'QueueEmpty', 'QueueFull'})
 
     def test_exception_hierarchy(self):
         self.assertTrue(issubclass(InterpreterNotFoundError,

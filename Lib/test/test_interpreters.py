@@ -204,6 +204,7 @@ class ModuleTests(unittest.TestCase):
         expected = {
             'list_all', 'get_current', 'get_main', 'create', 'Interpreter',
             'InterpreterError', 'InterpreterNotFoundError', 'RunFailedError',
+            'RunTimeoutError',
             'NotShareableError', 'is_shareable',
             'Queue', 'create_queue',
             'QueueError', 'QueueNotFoundError', 'QueueEmpty', 'QueueFull',

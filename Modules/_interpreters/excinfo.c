@@ -4,6 +4,7 @@
 
 #include "module.h"
 #include "pycore_namespace.h"     // _PyNamespace_New()
+#include "pycore_pystate.h"       // _PyThreadState_ClearInterrupt()
 #include "excinfo.h"
 
 /* The same text as the traceback module's */
@@ -157,6 +158,11 @@ set_formatted_fallback(excinfo *info)
 void
 excinfo_capture(excinfo *info, int flags)
 {
+    /* The code failed, interrupted or not: an interrupt still requested
+       (with unwind, say) must not break its description, which runs the
+       traceback module. */
+    (void)_PyThreadState_ClearInterrupt(_PyThreadState_GET());
+
     PyObject *type, *value, *tb;
     PyErr_Fetch(&type, &value, &tb);
     if (type == NULL) {

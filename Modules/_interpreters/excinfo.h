@@ -42,7 +42,8 @@ typedef struct {
 /* Take the current exception and describe it in info (a SystemError if
    broken C code failed without setting one).  Never fails: what cannot be
    found out is replaced with placeholder text.  No exception is set on
-   return. */
+   return.  An interrupt requested for the current thread state and not
+   taken yet is dropped. */
 extern void excinfo_capture(excinfo *info, int flags);
 
 /* Set exctype(msg) as the current exception, where msg is "qualname:

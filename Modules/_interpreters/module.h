@@ -7,7 +7,8 @@
  * can read; excinfo.c describes exceptions raised in other interpreters;
  * queues.c implements the cross-interpreter queues, the Queue type and
  * _QueueBase, the base of concurrent.interpreters.Queue; buffers.c lets
- * memoryviews cross without copying.
+ * memoryviews cross without copying; interrupt.c wakes up interrupted
+ * threads and runs the watchdog that enforces timeouts.
  *
  * Locks.  What all interpreters share (the run state of interpreters,
  * the queues and their items) is plain C data guarded by PyThread locks.
@@ -36,6 +37,7 @@ typedef struct {
     PyObject *InterpreterError;
     PyObject *InterpreterNotFoundError;
     PyObject *RunFailedError;
+    PyObject *RunTimeoutError;
     PyObject *NotShareableError;
     PyObject *QueueError;
     PyObject *QueueNotFoundError;

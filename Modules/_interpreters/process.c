@@ -29,6 +29,7 @@
 #include "module.h"
 #include "buffers.h"
 #include "finalize.h"
+#include "interrupt.h"
 #include "process.h"
 #include "runstate.h"
 #include "pycore_ceval.h"         // _PyEval_AddPendingCall()
@@ -125,6 +126,9 @@ interpreters_at_exit(void *Py_UNUSED(data))
     if (runstate_shutdown()) {
         return;
     }
+    /* From now on, nothing is waited for: interrupts wake their thread
+       once, timeouts no longer expire. */
+    interrupt_watchdog_stop();
     Py_ssize_t count;
     int64_t *ids = interp_list_ids(&count);
     if (ids == NULL) {
@@ -155,6 +159,8 @@ static PyObject *
 _interpreters__after_fork_child_impl(PyObject *module)
 /*[clinic end generated code: output=3154f77083a35bc2 input=1b7e301b0ec4d68a]*/
 {
+    runstate_after_fork_child();
+    interrupt_after_fork_child();
     queues_after_fork_child();
     Py_RETURN_NONE;
 }
@@ -174,6 +180,8 @@ interpreters_fini_runtime(void)
        longer be released. */
     buffers_fini_runtime();
     queues_fini_runtime();
+    /* Stopped at exit already, unless the exit hook never ran. */
+    interrupt_watchdog_stop();
     runstate_fini();
 }
 

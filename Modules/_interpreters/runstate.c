@@ -2,13 +2,19 @@
  *
  * Few interpreters exist at a time, so the entries are a linked list.
  * Entries and the lock come from PyMem_Raw*: they outlive any interpreter
- * and hold no Python object.  The lock is only ever taken with the GIL
- * held and never held across a call that may release the GIL, so a
- * fork() can never happen while another thread holds it.
+ * and hold no Python object.  The lock is never held across a call that
+ * may release the GIL.  It is taken with the GIL held, except by the
+ * watchdog thread (runstate_watch()), which may hold it when another
+ * thread forks: the child reinitializes it.  Under it, the registry may
+ * take the runtime's interpreters mutex (to request interrupts), never
+ * the other way round.
  */
 
 #include "module.h"
 #include "runstate.h"
+#include "interrupt.h"
+
+#include "pycore_pystate.h"       // _PyThreadState_RequestInterrupt()
 
 typedef struct runstate_entry {
     struct runstate_entry *next;
@@ -34,6 +40,16 @@ typedef struct runstate_entry {
        to go closes it. */
     Py_ssize_t refs;
     int autoclose;
+    /* The run in progress, while running is set: its thread state (NULL
+       until runstate_attach()), the interrupt requested before that was
+       known, whether its thread is to be woken up until the interrupt is
+       taken, and its deadline, if it has a timeout. */
+    PyThreadState *run_tstate;
+    int run_pending;
+    int run_wake;
+    int run_has_deadline;
+    int run_timed_out;
+    _PyTime_t run_deadline;
 } runstate_entry;
 
 static struct {
@@ -179,21 +195,149 @@ _check_idle(const runstate_entry *entry)
 }
 
 int
-runstate_start(int64_t id, PyThreadState **spare, uintptr_t *spare_token)
+runstate_start(int64_t id, uintptr_t token, _PyTime_t deadline,
+               PyThreadState **tstate, PyThreadState **stale)
 {
-    *spare = NULL;
-    *spare_token = 0;
+    *tstate = NULL;
+    *stale = NULL;
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
     int res = _check_idle(entry);
     if (res == 0) {
         entry->running = 1;
-        *spare = entry->spare;
-        *spare_token = entry->spare_token;
-        entry->spare = NULL;
+        if (entry->spare != NULL) {
+            if (token != 0 && entry->spare_token == token) {
+                *tstate = entry->spare;
+            }
+            else {
+                *stale = entry->spare;
+            }
+            entry->spare = NULL;
+        }
+        entry->run_tstate = *tstate;
+        entry->run_pending = 0;
+        entry->run_wake = 0;
+        entry->run_timed_out = 0;
+        entry->run_has_deadline = (deadline >= 0);
+        entry->run_deadline = deadline;
     }
     RUNSTATE_UNLOCK();
     return res;
+}
+
+void
+runstate_attach(int64_t id, PyThreadState *tstate)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    if (entry != NULL && entry->running) {
+        assert(entry->run_tstate == NULL);
+        entry->run_tstate = tstate;
+        if (entry->run_pending) {
+            /* The calling thread runs it: no need to wake it up. */
+            (void)_PyThreadState_RequestInterrupt(tstate, entry->run_pending);
+        }
+    }
+    RUNSTATE_UNLOCK();
+}
+
+/* Ask the run of entry to stop, how being _Py_INTERRUPT_ONCE or
+   _Py_INTERRUPT_UNWIND.  Call with the lock held, while entry runs. */
+static void
+_interrupt_run(runstate_entry *entry, int how)
+{
+    assert(entry->running);
+    if (entry->run_tstate == NULL) {
+        if (how > entry->run_pending) {
+            entry->run_pending = how;
+        }
+        return;
+    }
+    (void)_PyThreadState_RequestInterrupt(entry->run_tstate, how);
+    /* The lock keeps the run, hence its thread, alive. */
+    interrupt_wake_thread(entry->run_tstate->thread_id);
+    entry->run_wake = 1;
+}
+
+int
+runstate_interrupt(int64_t id, int unwind)
+{
+    RUNSTATE_LOCK();
+    runstate_entry *entry = _find(id);
+    int res = 0;
+    if (entry != NULL && entry->running && !entry->abandoned) {
+        _interrupt_run(entry, unwind ? _Py_INTERRUPT_UNWIND
+                                     : _Py_INTERRUPT_ONCE);
+        res = 1;
+    }
+    RUNSTATE_UNLOCK();
+    return res;
+}
+
+_PyTime_t
+runstate_watch(_PyTime_t now)
+{
+    _PyTime_t interval = _PyTime_FromNanoseconds(
+        (_PyTime_t)INTERRUPT_WAKE_INTERVAL_MS * 1000 * 1000);
+    _PyTime_t next = -1;
+    RUNSTATE_LOCK();
+    for (runstate_entry *entry = _runstate.head; entry != NULL;
+         entry = entry->next)
+    {
+        if (!entry->running) {
+            continue;
+        }
+        if (entry->run_has_deadline && !entry->run_timed_out) {
+            if (now >= entry->run_deadline) {
+                entry->run_timed_out = 1;
+                _interrupt_run(entry, _Py_INTERRUPT_UNWIND);
+            }
+            else if (next < 0 || entry->run_deadline < next) {
+                next = entry->run_deadline;
+            }
+        }
+        if (entry->run_wake && entry->run_tstate != NULL) {
+            if (_PyThreadState_GetInterrupt(entry->run_tstate)) {
+                interrupt_wake_thread(entry->run_tstate->thread_id);
+                if (next < 0 || now + interval < next) {
+                    next = now + interval;
+                }
+            }
+            else {
+                /* Taken */
+                entry->run_wake = 0;
+            }
+        }
+    }
+    RUNSTATE_UNLOCK();
+    return next;
+}
+
+/* Forget the run of entry, and return whether its timeout expired.  Call
+   with the lock held. */
+static int
+_forget_run(runstate_entry *entry)
+{
+    int timed_out = entry->run_timed_out;
+    entry->run_tstate = NULL;
+    entry->run_pending = 0;
+    entry->run_wake = 0;
+    entry->run_has_deadline = 0;
+    entry->run_timed_out = 0;
+    return timed_out;
+}
+
+/* The run of entry is over: forget it, and return whether its timeout
+   expired.  Call with the lock held. */
+static int
+_end_run(runstate_entry *entry)
+{
+    if (entry->run_tstate != NULL) {
+        /* An interrupt that came too late must not reach a later run
+           that reuses the thread state. */
+        (void)_PyThreadState_ClearInterrupt(entry->run_tstate);
+    }
+    return _forget_run(entry);
 }
 
 int
@@ -208,12 +352,14 @@ runstate_has_main(int64_t id)
 
 PyThreadState *
 runstate_stop(int64_t id, PyThreadState *tstate, int as_main,
-              uintptr_t token)
+              uintptr_t token, int *timed_out)
 {
+    int expired = 0;
     RUNSTATE_LOCK();
     runstate_entry *entry = _find(id);
     if (entry != NULL) {
         assert(entry->running);
+        expired = _end_run(entry);
         entry->running = 0;
         if (tstate != NULL && !entry->abandoned) {
             if (as_main) {
@@ -230,6 +376,9 @@ runstate_stop(int64_t id, PyThreadState *tstate, int as_main,
         }
     }
     RUNSTATE_UNLOCK();
+    if (timed_out != NULL) {
+        *timed_out = expired;
+    }
     return tstate;
 }
 
@@ -420,6 +569,30 @@ runstate_release_fork_hook(void)
 {
     RUNSTATE_LOCK();
     _runstate.fork_hook = FORK_HOOK_NONE;
+    RUNSTATE_UNLOCK();
+}
+
+
+void
+runstate_after_fork_child(void)
+{
+    if (_runstate.mutex == NULL) {
+        return;
+    }
+    /* The watchdog, which takes the lock without the GIL, may have held
+       it when the process forked. */
+    if (_PyThread_at_fork_reinit(&_runstate.mutex) < 0) {
+        Py_FatalError("cannot reinitialize the _interpreters registry "
+                      "lock after fork");
+    }
+    /* The other threads are gone, and so are the runs that they made:
+       their thread states must never be touched again. */
+    RUNSTATE_LOCK();
+    for (runstate_entry *entry = _runstate.head; entry != NULL;
+         entry = entry->next)
+    {
+        (void)_forget_run(entry);
+    }
     RUNSTATE_UNLOCK();
 }
 

@@ -14,9 +14,13 @@
  * any other the process ever had, and the chain of the thread's switches
  * to other interpreters (see interp_enter()).
  *
+ * The registry also knows the run in progress in each interpreter, to
+ * interrupt it (see interrupt.h).
+ *
  * The functions below never raise: they return 0 or a negative
  * RUNSTATE_* code that the caller turns into an exception once it no
- * longer holds the lock.  They must be called with the GIL held.
+ * longer holds the lock.  They must be called with the GIL held, except
+ * runstate_watch().
  */
 
 #ifndef Py_INTERPRETERS_RUNSTATE_H
@@ -46,12 +50,30 @@ extern void runstate_fini(void);
    was called. */
 extern int runstate_add(int64_t id, PyThreadState *tstate0);
 
-/* Mark interpreter id running.  *spare receives a thread state of the
-   interpreter that a previous run cleared and left for reuse, or NULL,
-   and *spare_token the token of the OS thread that left it (see
-   runstate_thread_token()). */
-extern int runstate_start(int64_t id, PyThreadState **spare,
-                          uintptr_t *spare_token);
+/* Mark interpreter id running, from the OS thread whose token is token
+   (see runstate_thread_token()), until deadline (a monotonic clock time)
+   or without a timeout if deadline is negative.  *tstate receives a
+   thread state of the interpreter that a previous run from the same OS
+   thread cleared and left for reuse, or NULL: the caller is then to make
+   one and call runstate_attach().  *stale receives one left by another
+   OS thread, or NULL, which the caller must delete. */
+extern int runstate_start(int64_t id, uintptr_t token, _PyTime_t deadline,
+                          PyThreadState **tstate, PyThreadState **stale);
+
+/* The run of interpreter id that runstate_start() began without a thread
+   state runs with tstate, made by the calling thread. */
+extern void runstate_attach(int64_t id, PyThreadState *tstate);
+
+/* Interrupt the run in progress in interpreter id (see
+   _PyThreadState_RequestInterrupt()), with unwinding if unwind is set,
+   and wake up its thread.  Return 1 if interpreter id runs, else 0. */
+extern int runstate_interrupt(int64_t id, int unwind);
+
+/* Called by the watchdog (see interrupt.h), without a GIL, at time now:
+   interrupt the runs whose deadline passed and wake up again the threads
+   whose interrupt is still pending.  Return when to be called again (a
+   monotonic clock time), or -1 if there is nothing to watch. */
+extern _PyTime_t runstate_watch(_PyTime_t now);
 
 /* Return 1 if interpreter id has a main thread state (see runstate_stop()),
    else 0. */
@@ -61,10 +83,13 @@ extern int runstate_has_main(int64_t id);
    state of it that the caller no longer uses (or NULL): to keep as its
    main thread state if as_main is set and it has none yet, else, cleared,
    for reuse by the next run from the OS thread whose token is token.
+   An interrupt requested for the run and not taken is dropped.  Set
+   *timed_out (if not NULL) to 1 if the run's deadline passed, else 0.
    Return a thread state that the caller must delete (tstate if it was
    not kept), or NULL. */
 extern PyThreadState *runstate_stop(int64_t id, PyThreadState *tstate,
-                                    int as_main, uintptr_t token);
+                                    int as_main, uintptr_t token,
+                                    int *timed_out);
 
 /* Return 1 if interpreter id has an entry, else 0. */
 extern int runstate_contains(int64_t id);
@@ -140,6 +165,10 @@ extern int runstate_request_fork_hook(void);
 /* The request that runstate_request_fork_hook() allowed could not be
    made: let the next caller try again. */
 extern void runstate_cancel_fork_hook_request(void);
+
+/* In the child of fork(): forget the runs of the threads that did not
+   survive, and make the lock usable. */
+extern void runstate_after_fork_child(void);
 
 /* Per OS thread: what the calling OS thread is doing in interpreters.
    Thread IDs (pthread_self()) are reused once a thread exits, so they

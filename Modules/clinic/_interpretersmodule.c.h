@@ -148,8 +148,66 @@ exit:
     return return_value;
 }
 
+PyDoc_STRVAR(_interpreters_interrupt__doc__,
+"interrupt($module, id, /, *, unwind=False)\n"
+"--\n"
+"\n"
+"Interrupt the code running in the interpreter.\n"
+"\n"
+"It raises KeyboardInterrupt where it next checks for signals, in the\n"
+"thread that runs it through this module (run_string(), exec_code(),\n"
+"call() or set_main_attrs()); a blocking call there is woken up where\n"
+"possible.  With unwind, it is raised again at every check after the code\n"
+"caught it, until the run ends.  Threads of the interpreter that the\n"
+"code started are not touched, nor other interpreters whose code it runs\n"
+"meanwhile (the interrupt comes when their run returns).  Return True if\n"
+"code was running, else False.");
+
+#define _INTERPRETERS_INTERRUPT_METHODDEF    \
+    {"interrupt", _PyCFunction_CAST(_interpreters_interrupt), METH_FASTCALL|METH_KEYWORDS, _interpreters_interrupt__doc__},
+
+static int
+_interpreters_interrupt_impl(PyObject *module, int64_t id, int unwind);
+
+static PyObject *
+_interpreters_interrupt(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
+{
+    PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"", "unwind", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "interrupt", 0};
+    PyObject *argsbuf[2];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 1;
+    int64_t id;
+    int unwind = 0;
+    int _return_value;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 1, 1, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    if (!interp_id_converter(args[0], &id)) {
+        goto exit;
+    }
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    unwind = PyObject_IsTrue(args[1]);
+    if (unwind < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    _return_value = _interpreters_interrupt_impl(module, id, unwind);
+    if ((_return_value == -1) && PyErr_Occurred()) {
+        goto exit;
+    }
+    return_value = PyBool_FromLong((long)_return_value);
+
+exit:
+    return return_value;
+}
+
 PyDoc_STRVAR(_interpreters_run_string__doc__,
-"run_string($module, id, code, /)\n"
+"run_string($module, id, code, /, *, timeout=None)\n"
 "--\n"
 "\n"
 "Run source code in the interpreter\'s __main__ module.\n"
@@ -157,22 +215,31 @@ PyDoc_STRVAR(_interpreters_run_string__doc__,
 "The code runs in the calling OS thread, which blocks until it is done.\n"
 "Raise InterpreterError if the interpreter is already running and\n"
 "RunFailedError if the code raises an exception it does not catch\n"
-"(SystemExit included).");
+"(SystemExit included).  With a timeout (in seconds), code still running\n"
+"after it is interrupted, as interrupt(unwind=True) does, and the\n"
+"error is RunTimeoutError, a subclass of RunFailedError and TimeoutError.");
 
 #define _INTERPRETERS_RUN_STRING_METHODDEF    \
-    {"run_string", _PyCFunction_CAST(_interpreters_run_string), METH_FASTCALL, _interpreters_run_string__doc__},
+    {"run_string", _PyCFunction_CAST(_interpreters_run_string), METH_FASTCALL|METH_KEYWORDS, _interpreters_run_string__doc__},
 
 static PyObject *
-_interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code);
+_interpreters_run_string_impl(PyObject *module, int64_t id, PyObject *code,
+                              PyObject *timeout);
 
 static PyObject *
-_interpreters_run_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+_interpreters_run_string(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"", "", "timeout", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "run_string", 0};
+    PyObject *argsbuf[3];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 2;
     int64_t id;
     PyObject *code;
+    PyObject *timeout = Py_None;
 
-    if (!_PyArg_CheckPositional("run_string", nargs, 2, 2)) {
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 2, 2, 0, argsbuf);
+    if (!args) {
         goto exit;
     }
     if (!interp_id_converter(args[0], &id)) {
@@ -186,7 +253,12 @@ _interpreters_run_string(PyObject *module, PyObject *const *args, Py_ssize_t nar
         goto exit;
     }
     code = args[1];
-    return_value = _interpreters_run_string_impl(module, id, code);
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    timeout = args[2];
+skip_optional_kwonly:
+    return_value = _interpreters_run_string_impl(module, id, code, timeout);
 
 exit:
     return return_value;
@@ -305,29 +377,37 @@ exit:
 }
 
 PyDoc_STRVAR(_interpreters_exec_code__doc__,
-"exec_code($module, id, code, /)\n"
+"exec_code($module, id, code, /, *, timeout=None)\n"
 "--\n"
 "\n"
 "Run a code object in the interpreter\'s __main__ module.\n"
 "\n"
 "It must take no arguments and use no closure cells: ValueError\n"
 "otherwise.  It runs with __main__.__dict__ as its globals and locals,\n"
-"and blocks like run_string(), which describes the errors.");
+"and blocks like run_string(), which describes the errors and the\n"
+"timeout.");
 
 #define _INTERPRETERS_EXEC_CODE_METHODDEF    \
-    {"exec_code", _PyCFunction_CAST(_interpreters_exec_code), METH_FASTCALL, _interpreters_exec_code__doc__},
+    {"exec_code", _PyCFunction_CAST(_interpreters_exec_code), METH_FASTCALL|METH_KEYWORDS, _interpreters_exec_code__doc__},
 
 static PyObject *
-_interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code);
+_interpreters_exec_code_impl(PyObject *module, int64_t id, PyObject *code,
+                             PyObject *timeout);
 
 static PyObject *
-_interpreters_exec_code(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+_interpreters_exec_code(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
     PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"", "", "timeout", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "exec_code", 0};
+    PyObject *argsbuf[3];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 2;
     int64_t id;
     PyObject *code;
+    PyObject *timeout = Py_None;
 
-    if (!_PyArg_CheckPositional("exec_code", nargs, 2, 2)) {
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 2, 2, 0, argsbuf);
+    if (!args) {
         goto exit;
     }
     if (!interp_id_converter(args[0], &id)) {
@@ -338,7 +418,12 @@ _interpreters_exec_code(PyObject *module, PyObject *const *args, Py_ssize_t narg
         goto exit;
     }
     code = args[1];
-    return_value = _interpreters_exec_code_impl(module, id, code);
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    timeout = args[2];
+skip_optional_kwonly:
+    return_value = _interpreters_exec_code_impl(module, id, code, timeout);
 
 exit:
     return return_value;
@@ -486,4 +571,4 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=16f849fefc592db5 input=a9049054013a1b77]*/
+/*[clinic end generated code: output=15fc81f7566a1fea input=a9049054013a1b77]*/

@@ -19,7 +19,7 @@ __all__ = [
     'get_current', 'get_main', 'create', 'list_all', 'is_shareable',
     'Interpreter',
     'InterpreterError', 'InterpreterNotFoundError', 'ExecutionFailed',
-    'NotShareableError',
+    'ExecutionTimeoutError', 'NotShareableError',
     'create_queue', 'Queue', 'QueueEmpty', 'QueueFull',
 ]
 
@@ -64,6 +64,14 @@ class ExecutionFailed(InterpreterError):
                                         errdisplay=errdisplay)
 
 
+class ExecutionTimeoutError(ExecutionFailed, TimeoutError):
+    """Interpreter.exec() did not finish within its timeout.
+
+    The code was interrupted: excinfo describes the KeyboardInterrupt it
+    raised.
+    """
+
+
 def _format_exception_only(exctype, msg):
     # As traceback.format_exception_only() names the type: the module is
     # left out for builtins and __main__.
@@ -82,6 +90,8 @@ def _execution_failed(err):
         formatted=_format_exception_only(info.type, info.msg),
         errdisplay=info.formatted.rstrip('\n'),
     )
+    if isinstance(err, _interpreters.RunTimeoutError):
+        return ExecutionTimeoutError(excinfo)
     return ExecutionFailed(excinfo)
 
 
@@ -243,7 +253,21 @@ class Interpreter:
         ns = dict(ns, **kwargs) if ns is not None else kwargs
         _interpreters.set_main_attrs(self._id, ns)
 
-    def exec(self, code, /):
+    def interrupt(self, *, unwind=False):
+        """Interrupt the code running in the interpreter.
+
+        The code raises KeyboardInterrupt as soon as possible, in the thread
+        where exec() or call() runs it; a blocking wait there (sleep, lock,
+        queue, select, socket) is woken up.  The caller of exec() or call()
+        gets ExecutionFailed.  With unwind, the code cannot catch it for
+        good: it is raised again at every check until exec() or call()
+        returns.  Threads that the code started are not touched.  Return
+        True if code was running, False if the interpreter was idle.
+        """
+        self._require_owned('interrupt')
+        return _interpreters.interrupt(self._id, unwind=unwind)
+
+    def exec(self, code, /, *, timeout=None):
         """Run the given source code in the interpreter's __main__.
 
         code is a str, a code object or a function, which must take no
@@ -251,7 +275,9 @@ class Interpreter:
         namespace as its globals, its own state (its __globals__ included)
         left behind.  This blocks the calling thread until done.  Raise
         ExecutionFailed, which describes the exception, if the code raises
-        one that it does not catch.
+        one that it does not catch.  With a timeout (seconds), code still
+        running after it is interrupted with unwinding and the error is an
+        ExecutionTimeoutError, which is also a TimeoutError.
         """
         self._require_owned('exec code for')
         if isinstance(code, str):
@@ -268,7 +294,10 @@ class Interpreter:
                             f'function, or a code object, not '
                             f'{type(code).__name__}')
         try:
-            run(self._id, code)
+            if timeout is None:
+                run(self._id, code)
+            else:
+                run(self._id, code, timeout=timeout)
         except _interpreters.RunFailedError as err:
             raise _execution_failed(err) from err.__cause__
 
