@@ -437,6 +437,14 @@ class ShutdownTests(TestBase):
 
 class TerminateWorkersTests(TestBase):
 
+    def executor(self, *args, **kwargs):
+        executor = InterpreterPoolExecutor(*args, **kwargs)
+        # shutdown(wait=True) would wait for good for a worker that
+        # terminate_workers() failed to stop: fail after a while instead.
+        self.addCleanup(self.check_workers_ended, executor)
+        self.addCleanup(executor.shutdown, wait=False, cancel_futures=True)
+        return executor
+
     def start_blocked(self, executor, *hows):
         """Submit block() for each way in hows; return the futures once
         all of them run."""
@@ -655,22 +663,21 @@ class TerminateWorkersTests(TestBase):
         # terminate_workers() right after submit(): whether a task has
         # started, is starting or has not, its future ends and no worker
         # is left running it.
+        # The first task of a worker is often interrupted while the
+        # worker's interpreter imports this module for it.
         started = self.queue()
         for _ in range(20):
-            executor = InterpreterPoolExecutor(max_workers=2)
-            try:
-                fs = [executor.submit(block, started, 'time.sleep'),
-                      executor.submit(block, started, 'busy loop'),
-                      executor.submit(pow, 2, 2)]
-                executor.terminate_workers()
-                done, not_done = futures.wait(fs, TIMEOUT)
-                self.assertEqual(not_done, set())
-                for fut in fs[:2]:
-                    if not fut.cancelled():
-                        self.check_interrupted(fut)
-                self.check_workers_ended(executor)
-            finally:
-                executor.shutdown(wait=True)
+            executor = self.executor(max_workers=2)
+            fs = [executor.submit(block, started, 'time.sleep'),
+                  executor.submit(block, started, 'busy loop'),
+                  executor.submit(pow, 2, 2)]
+            executor.terminate_workers()
+            done, not_done = futures.wait(fs, TIMEOUT)
+            self.assertEqual(not_done, set())
+            for fut in fs[:2]:
+                if not fut.cancelled():
+                    self.check_interrupted(fut)
+            self.check_workers_ended(executor)
         # Drop what the tasks that started reported.
         while True:
             try:
