@@ -626,7 +626,11 @@ class TerminateWorkersTests(TestBase):
             except RuntimeError as exc:
                 refused.append(exc)
         pending.add_done_callback(callback)
-        executor.terminate_workers()
+        # In a thread: a deadlock fails the test instead of blocking it.
+        terminator = threading.Thread(target=executor.terminate_workers)
+        terminator.start()
+        terminator.join(TIMEOUT)
+        self.assertFalse(terminator.is_alive())
         self.assertTrue(pending.cancelled())
         self.assertEqual(len(refused), 1)
         self.check_interrupted(running)
