@@ -640,20 +640,23 @@ class TerminateWorkersTests(TestBase):
         # Each submit() either raises RuntimeError or returns a future
         # that ends: cancelled, interrupted or done.
         executor = self.executor(max_workers=2)
+        submitted = self.start_blocked(executor, 'time.sleep')
         started = self.queue()
-        submitted = []
         refused = threading.Event()
         def submit():
             hows = ['time.sleep', 'busy loop']
-            try:
-                while True:
-                    submitted.append(executor.submit(block, started,
-                                                     hows[len(submitted) % 2]))
-            except RuntimeError:
-                refused.set()
+            # Bounded, should terminate_workers() not refuse it.
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                how = hows[len(submitted) % 2]
+                try:
+                    fut = executor.submit(block, started, how)
+                except RuntimeError:
+                    refused.set()
+                    return
+                submitted.append(fut)
         with threading_helper.start_threads([threading.Thread(
                 target=submit)]):
-            started.get(timeout=TIMEOUT)
             executor.terminate_workers()
             self.assertTrue(refused.wait(TIMEOUT))
         done, not_done = futures.wait(submitted, TIMEOUT)
