@@ -1,8 +1,10 @@
 # Tests for concurrent.futures.InterpreterPoolExecutor.
 import asyncio
 import functools
+import queue
 import subprocess
 import threading
+import time
 import unittest
 from concurrent import futures
 from textwrap import dedent
@@ -85,6 +87,73 @@ def get_bytes(size):
 
 def interp_ids():
     return {interp.id for interp in cinterpreters.list_all()}
+
+
+# What a task that terminate_workers() failed to stop returns.
+NOT_INTERRUPTED = 'not interrupted'
+
+
+def _spin():
+    deadline = time.monotonic() + TIMEOUT
+    while time.monotonic() < deadline:
+        pass
+
+
+def _acquire_held_lock():
+    lock = threading.Lock()
+    lock.acquire()
+    lock.acquire(timeout=TIMEOUT)
+
+
+def _get_from_empty_queue():
+    try:
+        interpreters.create_queue().get(timeout=TIMEOUT)
+    except interpreters.QueueEmpty:
+        pass
+
+
+def _get_from_empty_stdlib_queue():
+    try:
+        queue.Queue().get(timeout=TIMEOUT)
+    except queue.Empty:
+        pass
+
+
+# Ways for a task to keep its worker busy until interrupted, each for
+# TIMEOUT seconds at most.
+BLOCKERS = {
+    'busy loop': _spin,
+    'time.sleep': functools.partial(time.sleep, TIMEOUT),
+    'Event.wait': lambda: threading.Event().wait(TIMEOUT),
+    'Lock.acquire': _acquire_held_lock,
+    'interpreters queue get': _get_from_empty_queue,
+    'queue.Queue.get': _get_from_empty_stdlib_queue,
+}
+
+
+def block(started, how):
+    """Tell the test that the task runs, then block as BLOCKERS[how] does.
+
+    Return NOT_INTERRUPTED if the wait ran out.
+    """
+    started.put(how)
+    BLOCKERS[how]()
+    return NOT_INTERRUPTED
+
+
+def swallow_interrupt(started):
+    """Catch the first KeyboardInterrupt, then block again."""
+    started.put(None)
+    try:
+        time.sleep(TIMEOUT)
+    except KeyboardInterrupt:
+        pass
+    time.sleep(TIMEOUT)
+    return NOT_INTERRUPTED
+
+
+def raise_keyboard_interrupt():
+    raise KeyboardInterrupt
 
 
 class TestBase(unittest.TestCase):
@@ -364,6 +433,264 @@ class ShutdownTests(TestBase):
             thread.join(TIMEOUT)
             self.assertFalse(thread.is_alive())
         self.assertEqual(interp_ids(), self.interps_before)
+
+
+class TerminateWorkersTests(TestBase):
+
+    def executor(self, *args, **kwargs):
+        executor = InterpreterPoolExecutor(*args, **kwargs)
+        # shutdown(wait=True) would wait for good for a worker that
+        # terminate_workers() failed to stop: fail after a while instead.
+        self.addCleanup(self.check_workers_ended, executor)
+        self.addCleanup(executor.shutdown, wait=False, cancel_futures=True)
+        return executor
+
+    def start_blocked(self, executor, *hows):
+        """Submit block() for each way in hows; return the futures once
+        all of them run."""
+        started = self.queue()
+        fs = [executor.submit(block, started, how) for how in hows]
+        self.assertEqual(sorted(started.get(timeout=TIMEOUT) for _ in fs),
+                         sorted(hows))
+        return fs
+
+    def check_interrupted(self, fut):
+        with self.assertRaises(KeyboardInterrupt) as cm:
+            fut.result(TIMEOUT)
+        failed = cm.exception.__cause__
+        self.assertIsInstance(failed, ExecutionFailed)
+        self.assertEqual(failed.excinfo.type.__name__, 'KeyboardInterrupt')
+        self.assertIsNone(failed.__cause__)
+
+    def check_workers_ended(self, executor):
+        # terminate_workers() does not wait: the workers end by themselves.
+        for thread in list(executor._threads):
+            thread.join(TIMEOUT)
+            self.assertFalse(thread.is_alive())
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_keyboard_interrupt_of_a_task(self):
+        # The mapping that terminate_workers() relies on: the future
+        # raises the KeyboardInterrupt, and the worker goes on.
+        executor = self.executor(max_workers=1)
+        self.check_interrupted(executor.submit(raise_keyboard_interrupt))
+        self.assertEqual(executor.submit(pow, 2, 3).result(TIMEOUT), 8)
+
+    def test_stops_each_running_task(self):
+        executor = self.executor(max_workers=len(BLOCKERS))
+        fs = self.start_blocked(executor, *BLOCKERS)
+        executor.terminate_workers()
+        for how, fut in zip(BLOCKERS, fs):
+            with self.subTest(how):
+                self.check_interrupted(fut)
+        self.check_workers_ended(executor)
+
+    def test_cancels_pending_tasks(self):
+        executor = self.executor(max_workers=1)
+        [running] = self.start_blocked(executor, 'time.sleep')
+        pending = [executor.submit(pow, 2, i) for i in range(3)]
+        executor.terminate_workers()
+        self.assertTrue(all(f.cancelled() for f in pending))
+        # wait() and as_completed() see them done at once, unlike the
+        # futures that shutdown(cancel_futures=True) cancels in 3.11.
+        done, not_done = futures.wait(pending, timeout=0)
+        self.assertEqual(not_done, set())
+        self.assertEqual(set(futures.as_completed(pending, timeout=0)),
+                         set(pending))
+        self.check_interrupted(running)
+        self.check_workers_ended(executor)
+
+    def test_task_cannot_swallow_the_interrupt(self):
+        executor = self.executor(max_workers=1)
+        started = self.queue()
+        fut = executor.submit(swallow_interrupt, started)
+        started.get(timeout=TIMEOUT)
+        executor.terminate_workers()
+        self.check_interrupted(fut)
+        self.check_workers_ended(executor)
+
+    def test_idle_workers(self):
+        executor = self.executor(max_workers=2)
+        fs, release, ids = self.start_busy(executor, 2)
+        release.put(None)
+        release.put(None)
+        for fut in fs:
+            fut.result(TIMEOUT)
+        self.assertEqual(interp_ids(), self.interps_before | set(ids))
+        executor.terminate_workers()
+        self.check_workers_ended(executor)
+
+    def test_finished_task_keeps_its_result(self):
+        executor = self.executor(max_workers=2)
+        done = executor.submit(pow, 2, 5)
+        self.assertEqual(done.result(TIMEOUT), 32)
+        [running] = self.start_blocked(executor, 'Event.wait')
+        executor.terminate_workers()
+        self.check_interrupted(running)
+        self.assertEqual(done.result(0), 32)
+
+    def test_submit_after_terminate(self):
+        executor = self.executor()
+        executor.submit(pow, 1, 1).result(TIMEOUT)
+        executor.terminate_workers()
+        with self.assertRaisesRegex(RuntimeError, 'after shutdown'):
+            executor.submit(pow, 1, 1)
+        self.check_workers_ended(executor)
+
+    def test_never_started(self):
+        executor = self.executor()
+        executor.terminate_workers()
+        self.assertEqual(executor._threads, set())
+        with self.assertRaisesRegex(RuntimeError, 'after shutdown'):
+            executor.submit(pow, 1, 1)
+
+    def test_twice(self):
+        executor = self.executor(max_workers=1)
+        [running] = self.start_blocked(executor, 'time.sleep')
+        executor.terminate_workers()
+        executor.terminate_workers()
+        self.check_interrupted(running)
+        self.check_workers_ended(executor)
+        executor.terminate_workers()
+
+    def test_after_shutdown_wait(self):
+        executor = self.executor(max_workers=1)
+        executor.submit(pow, 1, 1).result(TIMEOUT)
+        executor.shutdown(wait=True)
+        executor.terminate_workers()
+        self.check_workers_ended(executor)
+
+    def test_after_shutdown_without_wait(self):
+        # shutdown() leaves a running task alone; terminate_workers()
+        # stops it still.
+        executor = self.executor(max_workers=1)
+        [running] = self.start_blocked(executor, 'queue.Queue.get')
+        executor.shutdown(wait=False)
+        self.assertFalse(running.done())
+        executor.terminate_workers()
+        self.check_interrupted(running)
+        self.check_workers_ended(executor)
+
+    def test_then_shutdown_wait(self):
+        executor = self.executor(max_workers=2)
+        fs = self.start_blocked(executor, 'busy loop', 'Lock.acquire')
+        executor.terminate_workers()
+        executor.shutdown(wait=True)
+        for fut in fs:
+            self.assertTrue(fut.done())
+            self.check_interrupted(fut)
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_stops_the_initializer(self):
+        started = self.queue()
+        executor = self.executor(max_workers=1, initializer=block,
+                                 initargs=(started, 'time.sleep'))
+        with self.assertNoLogs('concurrent.futures', 'CRITICAL'):
+            fut = executor.submit(pow, 2, 2)
+            started.get(timeout=TIMEOUT)
+            executor.terminate_workers()
+            self.assertTrue(fut.cancelled())
+            self.check_workers_ended(executor)
+        # The pool was shut down, not broken by its initializer.
+        self.assertFalse(executor._broken)
+        with self.assertRaisesRegex(RuntimeError, 'after shutdown'):
+            executor.submit(pow, 1, 1)
+
+    def test_from_a_done_callback(self):
+        # The callbacks of a task's future run in its worker's thread,
+        # once the task is over: terminate_workers() must not wait for it.
+        executor = self.executor(max_workers=2)
+        [blocked] = self.start_blocked(executor, 'time.sleep')
+        [fut], release, _ = self.start_busy(executor, 1)
+        called = threading.Event()
+        def terminate(fut):
+            executor.terminate_workers()
+            called.set()
+        fut.add_done_callback(terminate)
+        release.put('go')
+        self.assertTrue(called.wait(TIMEOUT))
+        self.assertEqual(fut.result(0)[1], 'go')
+        self.check_interrupted(blocked)
+        self.check_workers_ended(executor)
+
+    def test_from_a_cancelled_future_callback(self):
+        # The pending futures are cancelled outside the executor's lock.
+        executor = self.executor(max_workers=1)
+        [running] = self.start_blocked(executor, 'time.sleep')
+        pending = executor.submit(pow, 2, 2)
+        refused = []
+        def callback(fut):
+            executor.terminate_workers()
+            try:
+                executor.submit(pow, 2, 2)
+            except RuntimeError as exc:
+                refused.append(exc)
+        pending.add_done_callback(callback)
+        # In a thread: a deadlock fails the test instead of blocking it.
+        terminator = threading.Thread(target=executor.terminate_workers)
+        terminator.start()
+        terminator.join(TIMEOUT)
+        self.assertFalse(terminator.is_alive())
+        self.assertTrue(pending.cancelled())
+        self.assertEqual(len(refused), 1)
+        self.check_interrupted(running)
+        self.check_workers_ended(executor)
+
+    def test_concurrent_submit(self):
+        # Each submit() either raises RuntimeError or returns a future
+        # that ends: cancelled, interrupted or done.
+        executor = self.executor(max_workers=2)
+        submitted = self.start_blocked(executor, 'time.sleep')
+        started = self.queue()
+        refused = threading.Event()
+        def submit():
+            hows = ['time.sleep', 'busy loop']
+            # Bounded, should terminate_workers() not refuse it.
+            deadline = time.monotonic() + TIMEOUT
+            while time.monotonic() < deadline:
+                how = hows[len(submitted) % 2]
+                try:
+                    fut = executor.submit(block, started, how)
+                except RuntimeError:
+                    refused.set()
+                    return
+                submitted.append(fut)
+        with threading_helper.start_threads([threading.Thread(
+                target=submit)]):
+            executor.terminate_workers()
+            self.assertTrue(refused.wait(TIMEOUT))
+        done, not_done = futures.wait(submitted, TIMEOUT)
+        self.assertEqual(not_done, set())
+        for fut in submitted:
+            if not fut.cancelled():
+                self.check_interrupted(fut)
+        self.check_workers_ended(executor)
+
+    def test_just_submitted_tasks(self):
+        # terminate_workers() right after submit(): whether a task has
+        # started, is starting or has not, its future ends and no worker
+        # is left running it.
+        # The first task of a worker is often interrupted while the
+        # worker's interpreter imports this module for it.
+        started = self.queue()
+        for _ in range(20):
+            executor = self.executor(max_workers=2)
+            fs = [executor.submit(block, started, 'time.sleep'),
+                  executor.submit(block, started, 'busy loop'),
+                  executor.submit(pow, 2, 2)]
+            executor.terminate_workers()
+            done, not_done = futures.wait(fs, TIMEOUT)
+            self.assertEqual(not_done, set())
+            for fut in fs[:2]:
+                if not fut.cancelled():
+                    self.check_interrupted(fut)
+            self.check_workers_ended(executor)
+        # Drop what the tasks that started reported.
+        while True:
+            try:
+                started.get_nowait()
+            except interpreters.QueueEmpty:
+                break
 
 
 class AsyncioTests(TestBase):

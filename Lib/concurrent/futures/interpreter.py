@@ -54,15 +54,122 @@ def _call(interp, fn, args, kwargs):
             del original
 
 
+# How long terminate_workers() waits for a task it could not interrupt yet
+# to start or to end before it tries again.
+_INTERRUPT_RETRY = 0.005
+
+# What _Workers records for a worker that runs its initializer.
+_INITIALIZING = 'initializer'
+
+
+class _Workers:
+    """The interpreters of an executor's workers, and what each runs.
+
+    A worker records its interpreter once it has made it and each task
+    just before the task runs there; terminate_workers() interrupts the
+    tasks recorded, and no task starts after it.  Only the workers and
+    terminate_workers() use it: it keeps no reference to the executor.
+    """
+
+    def __init__(self):
+        self._cond = threading.Condition(threading.Lock())
+        self._terminated = False
+        # Interpreter -> the task it runs, or None while it is idle.
+        self._tasks = {}
+
+    @property
+    def terminated(self):
+        return self._terminated
+
+    def add(self, interp):
+        """Record a worker's interpreter, idle."""
+        with self._cond:
+            self._tasks[interp] = None
+
+    def remove(self, interp):
+        """Forget a worker's interpreter, before it is closed."""
+        with self._cond:
+            self._tasks.pop(interp, None)
+            self._cond.notify_all()
+
+    def start(self, interp, task):
+        """Record that interp runs task; return False once terminated."""
+        with self._cond:
+            if self._terminated:
+                return False
+            self._tasks[interp] = task
+            return True
+
+    def finish(self, interp):
+        """Record that interp is idle again."""
+        with self._cond:
+            self._tasks[interp] = None
+            self._cond.notify_all()
+
+    def terminate(self):
+        """Let no task start anymore and interrupt those that run.
+
+        Return once each of them was interrupted or has ended, without
+        waiting for them to stop.
+        """
+        with self._cond:
+            self._terminated = True
+            running = [(interp, task)
+                       for interp, task in self._tasks.items()
+                       if task is not None]
+        for interp, task in running:
+            self._interrupt(interp, task)
+
+    def _is_running(self, interp, task):
+        return self._tasks.get(interp) is task
+
+    def _interrupt(self, interp, task):
+        # The worker records the task before the call enters the
+        # interpreter, and forgets it after the call has left: interrupt()
+        # finds the interpreter idle in between.  Try again until it was
+        # interrupted, or until the task is over; a task recorded cannot
+        # be replaced by another one anymore.
+        while True:
+            try:
+                if interp.interrupt(unwind=True):
+                    return
+            except interpreters.InterpreterNotFoundError:
+                # Closed meanwhile through list_all(): nothing runs there.
+                return
+            with self._cond:
+                if self._cond.wait_for(
+                        lambda: not self._is_running(interp, task),
+                        _INTERRUPT_RETRY):
+                    return
+
+
+def _cancel(future):
+    # cancel() alone leaves a future that no worker took out of wait()
+    # and as_completed(), which count it done once its waiters were told.
+    future.cancel()
+    future.set_running_or_notify_cancel()
+
+
 class _WorkItem(_thread._WorkItem):
     """A task waiting for a worker, run in the worker's interpreter."""
 
-    def run(self, interp):
+    def run(self, interp, workers):
+        if not workers.start(interp, self):
+            # terminate_workers() came first: the task never starts.
+            _cancel(self.future)
+            return
+        # The task is forgotten before its future gets its outcome: a
+        # callback of the future may call terminate_workers() in this
+        # thread, which must not wait for this task.
         if not self.future.set_running_or_notify_cancel():
+            workers.finish(interp)
             return
 
         try:
-            result = _call(interp, self.fn, self.args, self.kwargs)
+            try:
+                result = _call(interp, self.fn, self.args, self.kwargs)
+            finally:
+                workers.finish(interp)
         except BaseException as exc:
             self.future.set_exception(exc)
             # Break a reference cycle with the exception 'exc'.
@@ -86,7 +193,7 @@ def _close(interp):
         pass
 
 
-def _serve(executor_reference, work_queue, interp):
+def _serve(executor_reference, work_queue, workers, interp):
     """Run the executor's tasks in interp until told to stop.
 
     Stop on the None that shutdown(), the executor's garbage collection
@@ -95,7 +202,7 @@ def _serve(executor_reference, work_queue, interp):
     while True:
         work_item = work_queue.get(block=True)
         if work_item is not None:
-            work_item.run(interp)
+            work_item.run(interp, workers)
             # Delete references to object. See issue16284
             del work_item
 
@@ -119,7 +226,29 @@ def _serve(executor_reference, work_queue, interp):
         del executor
 
 
-def _worker(executor_reference, work_queue, initializer, initargs):
+def _initialize(executor_reference, workers, interp, initializer, initargs):
+    """Run the initializer in interp; return whether the worker may serve.
+
+    terminate_workers() interrupts it as it does a task: the worker then
+    ends quietly, its pool being shut down already.  Any other failure
+    is logged and breaks the pool.
+    """
+    if not workers.start(interp, _INITIALIZING):
+        return False
+    try:
+        try:
+            _call(interp, initializer, initargs, {})
+        finally:
+            workers.finish(interp)
+    except BaseException:
+        if not workers.terminated:
+            _base.LOGGER.critical('Exception in initializer:', exc_info=True)
+            _mark_broken(executor_reference)
+        return False
+    return True
+
+
+def _worker(executor_reference, work_queue, workers, initializer, initargs):
     """Body of a worker thread: own an interpreter while the worker lives.
 
     The interpreter is created here, in the worker's thread, and closed
@@ -134,18 +263,14 @@ def _worker(executor_reference, work_queue, initializer, initargs):
         _mark_broken(executor_reference)
         return
     try:
-        if initializer is not None:
-            try:
-                _call(interp, initializer, initargs, {})
-            except BaseException:
-                _base.LOGGER.critical('Exception in initializer:',
-                                      exc_info=True)
-                _mark_broken(executor_reference)
-                return
-        _serve(executor_reference, work_queue, interp)
+        workers.add(interp)
+        if initializer is None or _initialize(executor_reference, workers,
+                                              interp, initializer, initargs):
+            _serve(executor_reference, work_queue, workers, interp)
     except BaseException:
         _base.LOGGER.critical('Exception in worker', exc_info=True)
     finally:
+        workers.remove(interp)
         try:
             _close(interp)
         except BaseException:
@@ -177,6 +302,7 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
                               f'InterpreterPoolExecutor-{self._counter()}')
         super().__init__(max_workers, thread_name_prefix,
                          initializer, initargs)
+        self._workers = _Workers()
 
     def submit(self, fn, /, *args, **kwargs):
         _reject_script(fn)
@@ -213,6 +339,7 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
             t = threading.Thread(name=thread_name, target=_worker,
                                  args=(weakref.ref(self, weakref_cb),
                                        self._work_queue,
+                                       self._workers,
                                        self._initializer,
                                        self._initargs))
             t.start()
@@ -220,6 +347,37 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
             # So that the end of the main interpreter stops the worker,
             # and its interpreter is closed, before finalization.
             _thread._threads_queues[t] = self._work_queue
+
+    def terminate_workers(self):
+        """Stop the running tasks and shut down without waiting.
+
+        Interrupt each task that runs in a worker's interpreter, as
+        concurrent.interpreters.Interpreter.interrupt(unwind=True) does,
+        and cancel the pending ones.  The future of an interrupted task
+        raises the KeyboardInterrupt that stopped it, whose __cause__ is
+        the ExecutionFailed that describes it, unless the task had ended
+        already.  The workers then end and close their interpreters, as
+        after shutdown(wait=False, cancel_futures=True); call
+        shutdown(wait=True) to wait for that.  No task can be submitted
+        anymore.
+        """
+        pending = []
+        with self._shutdown_lock:
+            self._shutdown = True
+            while True:
+                try:
+                    work_item = self._work_queue.get_nowait()
+                except queue.Empty:
+                    break
+                if work_item is not None:
+                    pending.append(work_item.future)
+            # Wake up the idle workers, so that they end.
+            self._work_queue.put(None)
+        # Outside the lock: a callback of a future may call this method
+        # or submit() again.
+        for future in pending:
+            _cancel(future)
+        self._workers.terminate()
 
     def _initializer_failed(self):
         with self._shutdown_lock:
