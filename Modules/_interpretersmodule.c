@@ -1157,6 +1157,18 @@ static const char *const not_crossed_names[] = {
     [NOT_CROSSED_RESULT] = "the result",
 };
 
+/* In the target interpreter: rebuilding what, of a call or of the values
+   bound in __main__, failed.  Return what could not cross, or
+   CROSSED_ALL if the failure is KeyboardInterrupt: the run was
+   interrupted (see interrupt()) while it imported what it needed, which
+   the caller is to learn as such. */
+static not_crossed
+decode_failure(not_crossed what)
+{
+    return PyErr_ExceptionMatches(PyExc_KeyboardInterrupt) ? CROSSED_ALL
+                                                           : what;
+}
+
 /* Back in the caller: raise NotShareableError because what could not
    cross, to or from interpreter id.  info describes the exception that
    was raised there, which becomes the __cause__ if it can be rebuilt
@@ -1419,18 +1431,18 @@ call_in_target(call_data *data)
         Py_SETREF(func, callable_from_names(func));
     }
     if (func == NULL) {
-        data->not_shareable = NOT_CROSSED_CALLABLE;
+        data->not_shareable = decode_failure(NOT_CROSSED_CALLABLE);
         goto error;
     }
     args = xdata_decode(NULL, data->args);
     if (args == NULL) {
-        data->not_shareable = NOT_CROSSED_ARGS;
+        data->not_shareable = decode_failure(NOT_CROSSED_ARGS);
         goto error;
     }
     if (data->kwargs != NULL) {
         kwargs = xdata_decode(NULL, data->kwargs);
         if (kwargs == NULL) {
-            data->not_shareable = NOT_CROSSED_KWARGS;
+            data->not_shareable = decode_failure(NOT_CROSSED_KWARGS);
             goto error;
         }
     }
@@ -1585,7 +1597,7 @@ set_attrs_in_target(xdata *const *pairs, Py_ssize_t n, excinfo *info,
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *pair = xdata_decode(NULL, pairs[i]);
         if (pair == NULL) {
-            *not_shareable = NOT_CROSSED_VALUE;
+            *not_shareable = decode_failure(NOT_CROSSED_VALUE);
             goto error;
         }
         if (!PyTuple_Check(pair) || PyTuple_GET_SIZE(pair) != 2) {
