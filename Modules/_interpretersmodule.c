@@ -987,7 +987,12 @@ _interpreters_interrupt_impl(PyObject *module, int64_t id, int unwind)
     if (interp_look_up(st, id) == NULL) {
         return -1;
     }
-    if (!runstate_interrupt(id, unwind)) {
+    int res = runstate_interrupt(id, unwind);
+    if (res < 0) {
+        interp_set_runstate_error(st, res, id);
+        return -1;
+    }
+    if (res == 0) {
         return 0;
     }
     /* Without the watchdog, the thread is woken up once only, which is

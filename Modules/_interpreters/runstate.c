@@ -234,7 +234,8 @@ runstate_attach(int64_t id, PyThreadState *tstate)
         assert(entry->run_tstate == NULL);
         entry->run_tstate = tstate;
         if (entry->run_pending) {
-            /* The calling thread runs it: no need to wake it up. */
+            /* The calling thread runs it: no need to wake it up.
+               XXX Out of memory, the interrupt is lost. */
             (void)_PyThreadState_RequestInterrupt(tstate, entry->run_pending);
         }
     }
@@ -242,8 +243,9 @@ runstate_attach(int64_t id, PyThreadState *tstate)
 }
 
 /* Ask the run of entry to stop, how being _Py_INTERRUPT_ONCE or
-   _Py_INTERRUPT_UNWIND.  Call with the lock held, while entry runs. */
-static void
+   _Py_INTERRUPT_UNWIND.  Call with the lock held, while entry runs.
+   Return 0, or RUNSTATE_NOMEM. */
+static int
 _interrupt_run(runstate_entry *entry, int how)
 {
     assert(entry->running);
@@ -251,12 +253,15 @@ _interrupt_run(runstate_entry *entry, int how)
         if (how > entry->run_pending) {
             entry->run_pending = how;
         }
-        return;
+        return 0;
     }
-    (void)_PyThreadState_RequestInterrupt(entry->run_tstate, how);
+    if (_PyThreadState_RequestInterrupt(entry->run_tstate, how) < 0) {
+        return RUNSTATE_NOMEM;
+    }
     /* The lock keeps the run, hence its thread, alive. */
     interrupt_wake_thread(entry->run_tstate->thread_id);
     entry->run_wake = 1;
+    return 0;
 }
 
 int
@@ -266,9 +271,11 @@ runstate_interrupt(int64_t id, int unwind)
     runstate_entry *entry = _find(id);
     int res = 0;
     if (entry != NULL && entry->running && !entry->abandoned) {
-        _interrupt_run(entry, unwind ? _Py_INTERRUPT_UNWIND
-                                     : _Py_INTERRUPT_ONCE);
-        res = 1;
+        res = _interrupt_run(entry, unwind ? _Py_INTERRUPT_UNWIND
+                                           : _Py_INTERRUPT_ONCE);
+        if (res == 0) {
+            res = 1;
+        }
     }
     RUNSTATE_UNLOCK();
     return res;
@@ -288,12 +295,15 @@ runstate_watch(_PyTime_t now)
             continue;
         }
         if (entry->run_has_deadline && !entry->run_timed_out) {
-            if (now >= entry->run_deadline) {
-                entry->run_timed_out = 1;
-                _interrupt_run(entry, _Py_INTERRUPT_UNWIND);
+            _PyTime_t when = entry->run_deadline;
+            if (now >= when) {
+                entry->run_timed_out =
+                    (_interrupt_run(entry, _Py_INTERRUPT_UNWIND) == 0);
+                /* Out of memory: try again later. */
+                when = now + interval;
             }
-            else if (next < 0 || entry->run_deadline < next) {
-                next = entry->run_deadline;
+            if (!entry->run_timed_out && (next < 0 || when < next)) {
+                next = when;
             }
         }
         if (entry->run_wake && entry->run_tstate != NULL) {

@@ -66,7 +66,8 @@ extern void runstate_attach(int64_t id, PyThreadState *tstate);
 
 /* Interrupt the run in progress in interpreter id (see
    _PyThreadState_RequestInterrupt()), with unwinding if unwind is set,
-   and wake up its thread.  Return 1 if interpreter id runs, else 0. */
+   and wake up its thread.  Return 1 if interpreter id runs, else 0, or
+   RUNSTATE_NOMEM. */
 extern int runstate_interrupt(int64_t id, int unwind);
 
 /* Called by the watchdog (see interrupt.h), without a GIL, at time now:
