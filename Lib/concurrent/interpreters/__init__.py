@@ -165,9 +165,9 @@ class Interpreter:
 
     There is one Interpreter object per interpreter ID: Interpreter(id)
     returns the existing one if there is one.  The methods that change the
-    interpreter (close(), prepare_main(), exec(), call() and
-    call_in_thread()) raise InterpreterError for one that neither this
-    module nor the interpreters module created.
+    interpreter (close(), prepare_main(), exec(), call(),
+    call_in_thread() and interrupt()) raise InterpreterError for one that
+    neither this module nor the interpreters module created.
     """
 
     # Kept on the class: __del__ may run after the module's globals were
