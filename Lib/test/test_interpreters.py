@@ -8,7 +8,6 @@ import fractions
 import os
 import pickle
 import queue
-import signal
 import subprocess
 import sys
 import threading
@@ -22,6 +21,7 @@ from test import support
 from test.support import import_helper
 from test.support import os_helper
 from test.support import script_helper
+from test.support import sigint_helper
 from test.support import threading_helper
 
 threading_helper.requires_working_threading(module=True)
@@ -148,10 +148,12 @@ def run_in_threads(*calls):
         raise errors[0]
 
 
-def run_script(testcase, source, *, send_sigint_after=None, stdin=None):
+def run_script(testcase, source, *, send_sigint_after=None, blocked=False,
+               stdin=None):
     """Run source in a new Python process; return (rc, stdout, stderr).
 
-    If send_sigint_after is set, wait until the process prints that line,
+    If send_sigint_after is set, wait until the process prints that line
+    (and, if blocked is true, until it blocks in the call that follows),
     then send it SIGINT.  stdin, if set, is then written to its standard
     input.  Fail if the process does not exit within SHORT_TIMEOUT.
     """
@@ -166,7 +168,7 @@ def run_script(testcase, source, *, send_sigint_after=None, stdin=None):
                     out, err = proc.communicate()
                     testcase.fail(f'unexpected output {line!r}, '
                                   f'stdout={out!r}, stderr={err!r}')
-                proc.send_signal(signal.SIGINT)
+                sigint_helper.send_sigint(proc, blocked=blocked)
             out, err = proc.communicate(stdin, timeout=support.SHORT_TIMEOUT)
         except subprocess.TimeoutExpired:
             proc.kill()
@@ -1610,7 +1612,7 @@ class ProcessTests(unittest.TestCase):
                 print('KeyboardInterrupt')
             print(interp.is_running(), flush=True)
             interp.run("print('usable')")
-            """), send_sigint_after='ready', stdin='go\n')
+            """), send_sigint_after='ready', blocked=True, stdin='go\n')
         self.assert_clean_exit(rc, out, err)
         self.assertEqual(out, 'KeyboardInterrupt\nFalse\nusable\n')
 
@@ -1630,15 +1632,14 @@ class ProcessTests(unittest.TestCase):
                     except KeyboardInterrupt:
                         print('KeyboardInterrupt')
                     print(q.qsize(), full.qsize())
-                    """), send_sigint_after='ready')
+                    """), send_sigint_after='ready', blocked=True)
                 self.assert_clean_exit(rc, out, err)
                 self.assertEqual(out, 'KeyboardInterrupt\n0 1\n')
 
     @requires_sigint
     def test_sigint_on_blocked_get_in_subinterpreter(self):
         # The main thread runs a subinterpreter that waits on a queue:
-        # Ctrl-C interrupts the wait there (the signal may also come just
-        # before it), then reaches the caller.
+        # Ctrl-C interrupts the wait there, then reaches the caller.
         rc, out, err = run_script(self, dedent("""
             import interpreters
             interp = interpreters.create()
@@ -1659,7 +1660,7 @@ class ProcessTests(unittest.TestCase):
             print(interp.is_running(), q.qsize())
             interp.run('q.put(1)')
             print(q.get_nowait())
-            """), send_sigint_after='ready')
+            """), send_sigint_after='ready', blocked=True)
         self.assert_clean_exit(rc, out, err)
         self.assertEqual(out, 'KeyboardInterrupt in sub\nKeyboardInterrupt\n'
                               'False 0\n1\n')

@@ -11,6 +11,7 @@ from textwrap import dedent
 from test import support
 from test.support import import_helper
 from test.support import script_helper
+from test.support import sigint_helper
 from test.support import threading_helper
 
 threading_helper.requires_working_threading(module=True)
@@ -134,11 +135,12 @@ class SignalTests(unittest.TestCase):
     """Ctrl-C while the main thread runs a subinterpreter.
 
     Each test runs a script in a new process, waits until it prints
-    'ready', sends it SIGINT, then writes stdin (if given) to its standard
+    'ready' (and, if blocked is true, until it blocks in the call after
+    that), sends it SIGINT, then writes stdin (if given) to its standard
     input.
     """
 
-    def run_interrupted(self, script, stdin=None):
+    def run_interrupted(self, script, stdin=None, *, blocked=False):
         """Return the lines the script printed and the time of SIGINT."""
         proc = script_helper.spawn_python('-X', 'faulthandler', '-c', script,
                                           stderr=subprocess.PIPE, text=True)
@@ -146,6 +148,8 @@ class SignalTests(unittest.TestCase):
             try:
                 line = proc.stdout.readline()
                 if line == 'ready\n':
+                    if blocked:
+                        sigint_helper.wait_until_blocked(proc)
                     sent = time.monotonic()
                     proc.send_signal(signal.SIGINT)
                 out, err = proc.communicate(stdin,
@@ -165,7 +169,7 @@ class SignalTests(unittest.TestCase):
         self.assertEqual(name, 'KeyboardInterrupt')
         self.assertLess(float(when) - sent, PROMPTLY)
 
-    def check_interrupted(self, code):
+    def check_interrupted(self, code, *, blocked=False):
         lines, sent = self.run_interrupted(dedent(f"""
             import interpreters, time
             interp = interpreters.create()
@@ -177,7 +181,7 @@ class SignalTests(unittest.TestCase):
             print(interp.is_running(), flush=True)
             interp.run('print("usable", flush=True)')
             interp.destroy()
-            """))
+            """), blocked=blocked)
         self.assertEqual(len(lines), 3, lines)
         self.assert_prompt(lines[0], sent)
         self.assertEqual(lines[1:], ['False', 'usable'])
@@ -194,7 +198,7 @@ class SignalTests(unittest.TestCase):
             import time
             print('ready', flush=True)
             time.sleep({support.LONG_TIMEOUT})
-            """))
+            """), blocked=True)
 
     def test_once_per_signal(self):
         # The subinterpreter catches the KeyboardInterrupt and goes on: the
@@ -297,7 +301,7 @@ class SignalTests(unittest.TestCase):
                 print('read', sys.stdin.readline().strip(), flush=True)
                 ''')
             print('handled', handled)
-            """), stdin='go\n')
+            """), stdin='go\n', blocked=True)
         self.assertEqual(lines, ['read go', 'handled [False]'])
 
     @unittest.skipUnless(hasattr(signal, 'pthread_sigmask'),
@@ -332,7 +336,7 @@ class SignalTests(unittest.TestCase):
             except KeyboardInterrupt:
                 thread.join()
                 print('KeyboardInterrupt', flush=True)
-            """), stdin='go\n')
+            """), stdin='go\n', blocked=True)
         self.assertEqual(lines, ['read go', 'KeyboardInterrupt'])
 
 

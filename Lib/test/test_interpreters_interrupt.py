@@ -16,6 +16,7 @@ from textwrap import dedent
 from test import support
 from test.support import import_helper
 from test.support import script_helper
+from test.support import sigint_helper
 from test.support import socket_helper
 from test.support import threading_helper
 
@@ -1205,8 +1206,12 @@ class ReliabilityTests:
 class ProcessTests:
     """Process exit, Ctrl-C and the program's own SIGURG handler."""
 
-    def run_script(self, source, *, send_sigint_after=None):
-        """Run source in a new Python process; return (rc, out, err)."""
+    def run_script(self, source, *, send_sigint_after=None, blocked=False):
+        """Run source in a new Python process; return (rc, out, err).
+
+        If send_sigint_after is set, send SIGINT once the process printed
+        that line (and, if blocked is true, blocked in the call after it).
+        """
         proc = script_helper.spawn_python('-X', 'faulthandler', '-c',
                                           self.script(source),
                                           stderr=subprocess.PIPE, text=True)
@@ -1224,7 +1229,7 @@ class ProcessTests:
                         out, err = proc.communicate()
                         self.fail(f'unexpected output {line!r}, '
                                   f'stdout={out!r}, stderr={err!r}')
-                    proc.send_signal(signal.SIGINT)
+                    sigint_helper.send_sigint(proc, blocked=blocked)
                 out, err = proc.communicate(timeout=support.SHORT_TIMEOUT)
             except subprocess.TimeoutExpired:
                 # faulthandler dumps every thread's stack on SIGABRT.
@@ -1357,7 +1362,7 @@ class ProcessTests:
             print(interp.interrupt())
             t.join()
             print(outcome)
-            """, send_sigint_after='ready')
+            """, send_sigint_after='ready', blocked=True)
         self.assertEqual(rc, 0, err)
         self.assertEqual(out, "KeyboardInterrupt in main\nTrue []\nTrue\n"
                               "['KeyboardInterrupt']\n")
