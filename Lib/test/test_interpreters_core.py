@@ -1,6 +1,7 @@
 # Tests for what the interpreters module needs from the core: a thread of
-# any interpreter gets the shared GIL back in time, and Ctrl-C interrupts
-# a subinterpreter that the main thread runs.
+# any interpreter gets the shared GIL back in time, Ctrl-C interrupts
+# a subinterpreter that the main thread runs, and each thread has its own
+# current thread state.
 import signal
 import subprocess
 import sys
@@ -127,6 +128,28 @@ class SchedulingTests(TestBase):
         finally:
             sleeping.run('thread.join()')
         self.check_sleep(queue)
+
+
+@unittest.skipUnless(sys.platform == 'linux', 'needs pthread_create()')
+class CurrentThreadStateTests(unittest.TestCase):
+
+    def test_other_thread_sees_none(self):
+        # The current thread state is the calling thread's own, not that
+        # of whichever thread holds the GIL: a C thread that has none gets
+        # NULL while the main thread holds the GIL.
+        ctypes = import_helper.import_module('ctypes')
+        libc = ctypes.PyDLL(None)           # its calls keep the GIL
+        unchecked_get = ctypes.pythonapi._PyThreadState_UncheckedGet
+        unchecked_get.restype = ctypes.c_void_p
+        start = ctypes.cast(unchecked_get, ctypes.c_void_p)
+        thread = ctypes.c_ulong()
+        self.assertEqual(
+            libc.pthread_create(ctypes.byref(thread), None, start, None), 0)
+        result = ctypes.c_void_p(1)
+        # Holding the GIL until the C thread has returned.
+        self.assertEqual(libc.pthread_join(thread, ctypes.byref(result)), 0)
+        self.assertIsNone(result.value)
+        self.assertIsNotNone(unchecked_get())
 
 
 @requires_sigint
