@@ -1,13 +1,15 @@
 # Tests for what the interpreters module needs from the core: a thread of
 # any interpreter gets the shared GIL back in time, Ctrl-C interrupts
-# a subinterpreter that the main thread runs, and each thread has its own
-# current thread state.
+# a subinterpreter that the main thread runs, each thread has its own
+# current thread state, and each interpreter its own subclasses of and
+# weak references to the static types that all share.
 import signal
 import subprocess
 import sys
 import threading
 import time
 import unittest
+import weakref
 from textwrap import dedent
 from test import support
 from test.support import import_helper
@@ -128,6 +130,182 @@ class SchedulingTests(TestBase):
         finally:
             sleeping.run('thread.join()')
         self.check_sleep(queue)
+
+
+class StaticTypeSubclassesTests(TestBase):
+    """A class an interpreter defines is seen by that interpreter only."""
+
+    def test_main_does_not_see_subinterpreter_classes(self):
+        before = list.__subclasses__()
+        interp = interpreters.create()
+        interp.run(dedent("""
+            class Sub(list):
+                pass
+            class SubSub(Sub):
+                pass
+            assert Sub in list.__subclasses__(), list.__subclasses__()
+            assert Sub.__subclasses__() == [SubSub]
+            """))
+        self.assertEqual(list.__subclasses__(), before)
+        # A class of a destroyed interpreter cannot be reached either.
+        interp.destroy()
+        self.assertEqual(list.__subclasses__(), before)
+
+    def test_subinterpreter_does_not_see_main_classes(self):
+        class MainOnly(list):
+            pass
+        self.assertIn(MainOnly, list.__subclasses__())
+        interp = interpreters.create()
+        interp.run(dedent("""
+            names = [cls.__name__ for cls in list.__subclasses__()]
+            assert 'MainOnly' not in names, names
+            """))
+
+    def test_static_subclasses_are_shared(self):
+        static = [cls for cls in int.__subclasses__()
+                  if not cls.__flags__ & (1 << 9)]   # Py_TPFLAGS_HEAPTYPE
+        self.assertIn(bool, static)
+        interp = interpreters.create()
+        interp.prepare_main(static=tuple(cls.__name__ for cls in static))
+        interp.run(dedent("""
+            names = tuple(cls.__name__ for cls in int.__subclasses__())
+            assert names == static, (names, static)
+            class Mine(int):
+                pass
+            assert int.__subclasses__()[-1] is Mine
+            """))
+        self.assertNotIn('Mine', [c.__name__ for c in int.__subclasses__()])
+
+    def test_subclass_forgotten_when_it_dies(self):
+        interp = interpreters.create()
+        interp.run(dedent("""
+            import gc
+            before = dict.__subclasses__()
+            class Gone(dict):
+                pass
+            assert dict.__subclasses__() == before + [Gone]
+            del Gone
+            gc.collect()
+            assert dict.__subclasses__() == before, dict.__subclasses__()
+            class Again(dict):
+                pass
+            assert dict.__subclasses__() == before + [Again]
+            """))
+
+    def test_bases_assignment(self):
+        # Moving a class to other bases moves it between the tables.
+        interp = interpreters.create()
+        interp.run(dedent("""
+            before = list.__subclasses__()
+            # No __dict__, so that every layout is list's.
+            class A(list):
+                __slots__ = ()
+            class B(list):
+                __slots__ = ()
+            class C(A):
+                __slots__ = ()
+            C.__bases__ = (B,)
+            assert A.__subclasses__() == [] and B.__subclasses__() == [C]
+            class D(list):
+                __slots__ = ()
+            D.__bases__ = (A,)
+            assert list.__subclasses__() == before + [A, B]
+            assert A.__subclasses__() == [D]
+            D.__bases__ = (list,)
+            assert list.__subclasses__() == before + [A, B, D]
+            """))
+
+    def test_destroyed_with_live_subclasses(self):
+        # The interpreter's table goes with it while its classes are still
+        # alive, in a cycle.
+        for _ in range(3):
+            interp = interpreters.create()
+            interp.run(dedent("""
+                class Cyclic(list):
+                    pass
+                Cyclic.me = Cyclic
+                objects = [Cyclic() for _ in range(3)]
+                """))
+            interp.destroy()
+        self.assertNotIn('Cyclic', [c.__name__ for c in list.__subclasses__()])
+
+
+class StaticTypeWeakrefsTests(TestBase):
+    """A weak reference an interpreter makes is seen by that one only."""
+
+    def test_main_does_not_see_subinterpreter_weakrefs(self):
+        before = weakref.getweakrefs(int)
+        interp = interpreters.create()
+        interp.run(dedent("""
+            import weakref
+            def callback(ref):
+                pass
+            before = weakref.getweakrefcount(int)
+            ref = weakref.ref(int, callback)
+            proxy = weakref.proxy(int)
+            assert weakref.getweakrefcount(int) == before + 2
+            assert ref() is int and proxy.__name__ == 'int'
+            """))
+        self.assertEqual(weakref.getweakrefs(int), before)
+        interp.destroy()
+        self.assertEqual(weakref.getweakrefs(int), before)
+
+    def test_subinterpreter_does_not_see_main_weakrefs(self):
+        interp = interpreters.create()
+        interp.run(dedent("""
+            import weakref
+            count = weakref.getweakrefcount(float)
+            """))
+        refs = [weakref.ref(float, lambda ref: None) for _ in range(3)]
+        self.assertGreaterEqual(weakref.getweakrefcount(float), 3)
+        interp.run(dedent("""
+            assert weakref.getweakrefcount(float) == count, (
+                weakref.getweakrefs(float))
+            """))
+        del refs
+
+    def test_no_weakref_yet(self):
+        # An interpreter that made no weak reference to a type sees none.
+        ref = weakref.ref(slice)
+        interp = interpreters.create()
+        interp.run(dedent("""
+            import weakref
+            assert weakref.getweakrefs(slice) == []
+            assert weakref.getweakrefcount(slice) == 0
+            """))
+        self.assertIs(ref(), slice)
+
+    def test_weakref_dies_with_its_referrer(self):
+        interp = interpreters.create()
+        interp.run(dedent("""
+            import gc, weakref
+            before = weakref.getweakrefcount(complex)
+            class Holder:
+                pass
+            holder = Holder()
+            holder.me = holder
+            holder.ref = weakref.ref(complex, lambda ref: None)
+            assert weakref.getweakrefcount(complex) == before + 1
+            del holder
+            gc.collect()
+            assert weakref.getweakrefcount(complex) == before
+            """))
+
+    def test_destroyed_with_live_weakrefs(self):
+        # Weak references still alive while the interpreter is cleared,
+        # some of them in the sys module, which goes last.
+        for _ in range(3):
+            interp = interpreters.create()
+            interp.run(dedent("""
+                import sys, weakref
+                def callback(ref):
+                    pass
+                sys.refs = [weakref.ref(t, callback)
+                            for t in (int, str, range, memoryview)]
+                sys.refs.append(sys.refs)
+                """))
+            interp.destroy()
+        self.assertIs(weakref.ref(range)(), range)
 
 
 @unittest.skipUnless(sys.platform == 'linux', 'needs pthread_create()')
