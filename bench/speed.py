@@ -74,6 +74,23 @@ def load_values(path):
     return {name: values for name, values in found.items() if values}
 
 
+def load_averages(path):
+    """Return the 1-minute load averages that pyperf recorded with the
+    runs of a pyperf file (one per run that has values)."""
+    data = json.loads(pathlib.Path(path).read_text())
+    found = []
+    for bench in data['benchmarks']:
+        # pyperf keeps a figure common to all runs one level up.
+        common = bench.get('metadata', {}).get(
+            'load_avg_1min', data.get('metadata', {}).get('load_avg_1min'))
+        for run in bench['runs']:
+            if run.get('values'):
+                load = run.get('metadata', {}).get('load_avg_1min', common)
+                if load is not None:
+                    found.append(load)
+    return found
+
+
 def ratios(ours, pristine, summary=statistics.median):
     """Return {name: (pristine figure, our figure, ours / pristine)}.
 
@@ -125,8 +142,9 @@ def summarize(directory):
 
     A dict: 'ratios' as ratios() returns it (medians), 'geomean' of those,
     'geomean_mean', the same with means (what pyperf compare_to prints),
-    'missing', the benchmarks that either interpreter lacks, and 'info',
-    the run's description (info.json) if any.
+    'missing', the benchmarks that either interpreter lacks, 'load',
+    the 1-minute load averages recorded with the runs of both, and
+    'info', the run's description (info.json) if any.
     """
     where = pathlib.Path(directory) / SUBDIR
     ours_path, pristine_path = where / OURS_FILE, where / PRISTINE_FILE
@@ -143,6 +161,7 @@ def summarize(directory):
         'geomean_mean': (geometric_mean(r for _, _, r in by_mean.values())
                          if by_mean else None),
         'missing': sorted(set(ours) ^ set(pristine)),
+        'load': load_averages(ours_path) + load_averages(pristine_path),
         'info': (json.loads(info_path.read_text())
                  if info_path.is_file() else {}),
     }
@@ -186,6 +205,15 @@ def markdown(summary):
                        ('flags', 'Build flags')):
         if info.get(key) is not None:
             lines.append(f'- {label}: {info[key]}')
+    if summary.get('load'):
+        load = summary['load']
+        cores = info.get('cores')
+        lines.append(
+            f'- Load average (1 min) during the runs: median '
+            f'{statistics.median(load):.1f}, max {max(load):.1f}'
+            + (f' on {cores} cores: above {cores}, other processes took '
+               'turns on the CPU with the benchmarks, whose ratios carry '
+               'that noise' if cores else ''))
     if info.get('failed'):
         lines.append(f'- **Failed**: {", ".join(info["failed"])}')
     if summary['missing']:

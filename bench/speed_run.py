@@ -262,6 +262,7 @@ def run(build_root, out, quick=False, scripts=tuple(speed.SUBSET)):
                  'which goes first; the second uses the loops the first '
                  'calibrated',
         'flags': flags,
+        'cores': os.cpu_count(),
         'duration': round(time.monotonic() - started),
         'scripts': recorded,
         'failed': failed,

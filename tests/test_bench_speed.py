@@ -203,3 +203,21 @@ def test_loops_found_where_pyperf_puts_them(tmp_path):
                                   'values': [1.0]}]}]}))
     assert speed_run.calibrated_loops(path, 'go') == 4
     assert speed_run.calibrated_loops(path, 'other') is None
+
+
+def test_load_average_of_the_runs_is_reported(tmp_path):
+    where = tmp_path / speed.SUBDIR
+    where.mkdir()
+    for name, loads in ((speed.OURS_FILE, [1.0, 3.0]),
+                        (speed.PRISTINE_FILE, [2.0, 9.0])):
+        (where / name).write_text(json.dumps({
+            'metadata': {},
+            'benchmarks': [{'metadata': {'name': 'go'}, 'runs': [
+                {'warmups': [[1, 1.0]]},
+                *[{'metadata': {'load_avg_1min': load}, 'values': [1.0]}
+                  for load in loads]]}]}))
+    (where / speed.INFO_FILE).write_text(json.dumps({'cores': 2}))
+    summary = speed.summarize(tmp_path)
+    assert sorted(summary['load']) == [1.0, 2.0, 3.0, 9.0]
+    text = '\n'.join(speed.markdown(summary))
+    assert 'median 2.5, max 9.0 on 2 cores' in text
