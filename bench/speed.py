@@ -200,7 +200,8 @@ def markdown(summary):
         '',
     ]
     for key, label in (('date', 'Date'), ('pyperformance', 'Version'),
-                       ('mode', 'Mode'), ('order', 'Order'),
+                       ('mode', 'Mode'), ('timer', 'Timer'),
+                       ('order', 'Order'),
                        ('duration', 'Duration (s)'),
                        ('flags', 'Build flags')):
         if info.get(key) is not None:

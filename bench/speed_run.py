@@ -28,6 +28,14 @@ from bench import speed
 
 REQUIREMENTS = config.REPO / 'bench' / 'pyperformance-requirements.txt'
 
+# The benchmarks are timed in CPU time: this directory's sitecustomize
+# makes time.perf_counter time.process_time where the variable says so.
+CPU_TIME_DIR = config.REPO / 'bench' / 'cputime'
+TIMER_ENV = {'BENCH_SPEED_TIMER': 'process_time',
+             'PYTHONPATH': str(CPU_TIME_DIR)}
+TIMER = ('CPU time of the benchmark process (time.process_time, through '
+         'bench/cputime/sitecustomize.py), not wall time')
+
 # The build variables that must be the same in both builds, once each
 # build's own source and build directories are taken out of them.
 BUILD_VARS = ('CONFIG_ARGS', 'CC', 'OPT', 'CFLAGS', 'CFLAGS_NODIST',
@@ -46,12 +54,11 @@ _BUILD_VARS_CODE = (
 # values (20 values; loops calibrated to 100 ms a value).  pyperf's
 # defaults (20 processes x 3 values) took 20-35 s per benchmark and
 # interpreter on this 2-core machine, about 25 minutes for the subset with
-# both, far over the 15 minutes the run may take; fewer benchmarks would
-# cover less of the interpreter.  What moves a geometric mean on a shared
-# machine is a change of its load between the two interpreters' runs of a
-# benchmark, which more values per benchmark do not cancel and more
-# benchmarks, alternating which goes first, do.  The quick mode only
-# proves that everything runs.
+# both, far over the 15 minutes the run may take, and fewer benchmarks
+# would cover less of the interpreter: a geometric mean over more
+# benchmarks, alternating which interpreter goes first, averages out more
+# of what differs between two runs than more values of each.  The quick
+# mode only proves that everything runs.
 MODES = {
     False: ('pyperf --fast: 10 processes x 2 values per benchmark and '
             'interpreter', ['--fast']),
@@ -212,9 +219,11 @@ def run(build_root, out, quick=False, scripts=tuple(speed.SUBSET)):
     log_path = work / 'run.log'
     mode, mode_args = MODES[bool(quick)]
     common = ['run', '--timeout', str(TIMEOUT), *mode_args]
-    pip_vars = _pip_environ()
-    if pip_vars:
-        common += ['--inherit-environ', ','.join(pip_vars)]
+    # pyperf passes on to its worker processes only the variables it is
+    # told to.
+    common += ['--inherit-environ',
+               ','.join(_pip_environ() + sorted(TIMER_ENV))]
+    env = dict(os.environ, **TIMER_ENV)
     interpreters = (('ours', ours, where / speed.OURS_FILE),
                     ('pristine', theirs, where / speed.PRISTINE_FILE))
 
@@ -239,7 +248,7 @@ def run(build_root, out, quick=False, scripts=tuple(speed.SUBSET)):
                 log.write(f'\n$ {" ".join(cmd)}\n')
                 log.flush()
                 begun = time.monotonic()
-                proc = subprocess.run(cmd, cwd=work, stdout=log,
+                proc = subprocess.run(cmd, cwd=work, env=env, stdout=log,
                                       stderr=subprocess.STDOUT)
                 added = sorted(_names(path) - before)
                 ok = proc.returncode == 0 and added
@@ -258,6 +267,7 @@ def run(build_root, out, quick=False, scripts=tuple(speed.SUBSET)):
         'date': time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime(wall)),
         'pyperformance': version,
         'mode': mode,
+        'timer': TIMER,
         'order': 'one benchmark at a time, both interpreters, alternating '
                  'which goes first; the second uses the loops the first '
                  'calibrated',

@@ -8,6 +8,9 @@ tests give it files of known values, in pyperf's format.
 
 import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -221,3 +224,17 @@ def test_load_average_of_the_runs_is_reported(tmp_path):
     assert sorted(summary['load']) == [1.0, 2.0, 3.0, 9.0]
     text = '\n'.join(speed.markdown(summary))
     assert 'median 2.5, max 9.0 on 2 cores' in text
+
+
+@pytest.mark.parametrize('timer, expected', [
+    ('process_time', 'process_time'), ('', 'perf_counter')])
+def test_cpu_time_clock_only_where_asked(timer, expected):
+    # The benchmark processes read their clock through time.perf_counter;
+    # the case's sitecustomize makes it CPU time, and nothing else does.
+    env = dict(os.environ, PYTHONPATH=str(speed_run.CPU_TIME_DIR),
+               BENCH_SPEED_TIMER=timer)
+    out = subprocess.run(
+        [sys.executable, '-c',
+         'import time; print(time.perf_counter.__name__)'],
+        env=env, capture_output=True, text=True, check=True).stdout
+    assert out.strip() == expected
