@@ -193,8 +193,8 @@ def markdown(summary):
         'pyperformance, ours (the release build) and pristine 3.11.2 built '
         'with the same configure options and compiler flags, measured in '
         'the same run, one benchmark at a time, alternating which goes '
-        'first (bench/README.md).  Figures are medians of time per loop; '
-        'the ratio is ours / pristine, so lower is better.  '
+        'first (bench/README.md).  Figures are medians of CPU time per '
+        'loop; the ratio is ours / pristine, so lower is better.  '
         f'pyperf compare_to\'s output (means) is in `{SUBDIR}/'
         f'{COMPARE_FILE}`.',
         '',
@@ -212,9 +212,9 @@ def markdown(summary):
         lines.append(
             f'- Load average (1 min) during the runs: median '
             f'{statistics.median(load):.1f}, max {max(load):.1f}'
-            + (f' on {cores} cores: above {cores}, other processes took '
-               'turns on the CPU with the benchmarks, whose ratios carry '
-               'that noise' if cores else ''))
+            + (f' on {cores} cores: above {cores}, other processes '
+               'shared the CPUs (CPU time leaves out their turns, not '
+               'their effect on the caches)' if cores else ''))
     if info.get('failed'):
         lines.append(f'- **Failed**: {", ".join(info["failed"])}')
     if summary['missing']:
