@@ -8,7 +8,9 @@
 #   make patch      our change as one patch against pristine 3.11.2
 #   make docs       the HTML docs, built with -W, and their linter
 #   make bench      the benchmark suite into bench/results/ (bench-quick:
-#                   every benchmark once, briefly; part of make test)
+#                   every benchmark once, briefly; part of make test;
+#                   bench-pyperformance: only the speed comparison with
+#                   pristine 3.11.2)
 #   make test-debug, test-asan, test-stress, fullsuite: see README.md
 #
 # CPYTHON_DOWNLOAD_CACHE names a directory that may hold the tarball.
@@ -59,7 +61,7 @@ patch: | $(BUILD_DIR)
 clean:
 	rm -rf $(BUILD_DIR)/release $(BUILD_DIR)/debug $(BUILD_DIR)/asan \
 	    $(BUILD_DIR)/venv $(BUILD_DIR)/bench-venv $(BUILD_DIR)/bench-quick \
-	    python
+	    $(BUILD_DIR)/pyperformance-venv $(BUILD_DIR)/pyperformance python
 
 distclean:
 	rm -rf $(BUILD_DIR) python
@@ -98,11 +100,16 @@ test-asan: deps | $(BUILD_DIR)
 test-stress: python
 	@$(DRIVER) check release -j $(JOBS)
 
-.PHONY: bench bench-quick
+.PHONY: bench bench-quick bench-pyperformance
 # The benchmark suite (bench/README.md) into bench/results/; bench-quick
-# runs every benchmark once, briefly, into $(BUILD_DIR)/bench-quick/.
+# runs every benchmark once, briefly, into $(BUILD_DIR)/bench-quick/,
+# but for pyperformance against pristine 3.11.2 (which the bench builds in
+# $(BUILD_DIR)/pristine/release, once); bench-pyperformance runs only that.
 bench: python
 	@$(PYTHON3) -B -m bench
 
 bench-quick: python
 	@$(PYTHON3) -B -m bench --quick
+
+bench-pyperformance: python
+	@$(PYTHON3) -B -m bench pyperformance

@@ -1,9 +1,9 @@
 """Write the benchmark table and plots: python -m bench.report DIR.
 
 Read the pyperf JSON files that the cases left in DIR (and run-info.json,
-which bench.run writes) and write DIR/results.md, DIR/latency.png and
-DIR/throughput.png.  Targets are judged here, PASS or MISS, and a miss is
-never an error.
+which bench.run writes; and DIR/pyperformance/, through bench.speed) and
+write DIR/results.md, DIR/latency.png and DIR/throughput.png.  Targets
+are judged here, PASS or MISS, and a miss is never an error.
 """
 
 import dataclasses
@@ -15,6 +15,7 @@ import sys
 
 import pyperf
 
+from bench import speed
 from bench.cases.memory import PAYLOAD, memory_figure
 from bench.cases.payload import SIZES
 from bench.mechanisms import LABELS
@@ -326,6 +327,13 @@ def _limit(target):
 # ---------------------------------------------------------------------------
 # The Markdown file.
 
+def _speed_row(summary):
+    """The targets table's row of the pyperformance comparison."""
+    if summary is None:
+        return speed.target_row(None, 0)
+    return speed.target_row(summary['geomean'], len(summary['ratios']))
+
+
 def _table(header, rows):
     lines = ['| ' + ' | '.join(header) + ' |',
              '|' + '|'.join('---' for _ in header) + '|']
@@ -374,7 +382,7 @@ def _interrupt_rows(figures):
     return rows
 
 
-def markdown(figures, metadata, info, operations):
+def markdown(figures, metadata, info, operations, speed_summary=None):
     machine = info.get('machine') or {
         'cpu': metadata.get('cpu_model_name', 'unknown'),
         'cores': metadata.get('cpu_count', '?'),
@@ -418,8 +426,10 @@ def markdown(figures, metadata, info, operations):
         '',
         _table(['benchmark', 'interpreters', 'compared with', 'ratio',
                 'target', 'status'],
-               [judge(target, figures) for target in TARGETS]),
+               [judge(target, figures) for target in TARGETS]
+               + [_speed_row(speed_summary)]),
         '',
+        *speed.markdown(speed_summary),
         '## Medians',
         '',
         'Time per operation (median); the last column is that figure '
@@ -549,7 +559,8 @@ def main(argv=None):
         return 2
     directory = pathlib.Path(argv[0])
     figures, metadata = load(directory)
-    if not figures:
+    speed_summary = speed.summarize(directory)
+    if not figures and speed_summary is None:
         print(f'error: no benchmark results in {directory}', file=sys.stderr)
         return 1
     info_path = directory / 'run-info.json'
@@ -558,7 +569,7 @@ def main(argv=None):
     operations = {op: title.format(workers=workers)
                   for op, title in OPERATIONS.items()}
     (directory / 'results.md').write_text(
-        markdown(figures, metadata, info, operations))
+        markdown(figures, metadata, info, operations, speed_summary))
     plot_latency(figures, operations, directory / 'latency.png')
     plot_throughput(figures, directory / 'throughput.png')
     print(f'wrote {directory / "results.md"}, latency.png, throughput.png')

@@ -2,8 +2,10 @@
 
 Make a virtual environment of the built ./python holding pyperf and
 matplotlib (bench/requirements.txt), run every case module of bench/cases
-in it, then bench.report, which writes the table and the plots.  Exit
-non-zero if any benchmark failed; timings are never judged here.
+in it, and the `pyperformance` case (bench.speed_run: our build against
+pristine 3.11.2, never part of the quick run), then bench.report, which
+writes the table and the plots.  Exit non-zero if any benchmark failed;
+timings are never judged here.
 """
 
 import argparse
@@ -19,11 +21,21 @@ import time
 
 from driver import config, venv
 
+from bench import speed_run
+
 BENCH = pathlib.Path(__file__).resolve().parent
 
 # In the order they run: cheap and quick first.
 CASES = ('lifecycle', 'calls', 'queues', 'busy', 'payload', 'fanout',
-         'executors', 'wakeup', 'interrupt', 'memory', 'buffers')
+         'executors', 'wakeup', 'interrupt', 'memory', 'buffers',
+         'pyperformance')
+
+# Cases that are not modules of bench/cases: run in this process.
+IN_PROCESS = {'pyperformance': speed_run}
+
+# Cases left out of the quick run unless named: pyperformance against
+# pristine takes about 10 minutes and needs a second build.
+NOT_QUICK = frozenset({'pyperformance'})
 
 # Cases that measure memory, not time: no pyperf Runner, fewer options.
 PLAIN = frozenset({'memory', 'buffers'})
@@ -73,9 +85,12 @@ def _case_command(vpython, case, out, quick):
 
 def _count_benchmarks(out):
     count = 0
-    for path in out.glob('*.json'):
-        if path.name != 'run-info.json':
-            count += len(json.loads(path.read_text())['benchmarks'])
+    for path in out.rglob('*.json'):
+        # run-info.json and the pyperformance case's info.json are not
+        # pyperf files.
+        data = json.loads(path.read_text())
+        if isinstance(data, dict) and 'benchmarks' in data:
+            count += len(data['benchmarks'])
     return count
 
 
@@ -85,11 +100,22 @@ def _scrub(out, build_root):
     pyperf records the path of the python it ran, for one; the results are
     committed, and no absolute path of a machine belongs in the repository.
     """
-    for path in out.glob('*.json'):
+    for path in out.rglob('*.json'):
         text = path.read_text()
         for prefix, name in ((build_root, 'build'), (config.REPO, '.')):
             text = text.replace(f'{prefix}/', f'{name}/')
         path.write_text(text)
+
+
+def _run_in_process(case, build_root, out, quick, info):
+    """Run a case of IN_PROCESS; return 0 or 1 like a case module."""
+    try:
+        failed = IN_PROCESS[case].run(build_root, out, quick)
+    except speed_run.SpeedError as exc:
+        print(f'error: {case}: {exc}', file=sys.stderr)
+        return 1
+    info['failed_benchmarks'] += failed
+    return 1 if failed else 0
 
 
 def main(argv=None):
@@ -107,7 +133,8 @@ def main(argv=None):
     unknown = set(args.cases) - set(CASES)
     if unknown:
         parser.error(f'no such case: {", ".join(sorted(unknown))}')
-    cases = [case for case in CASES if not args.cases or case in args.cases]
+    cases = [case for case in CASES if case in args.cases
+             or not args.cases and not (args.quick and case in NOT_QUICK)]
 
     build_root = config.build_dir()
     python = build_root / 'release' / 'python'
@@ -152,15 +179,20 @@ def main(argv=None):
     for case in cases:
         print(f'== {case} ==', flush=True)
         begun = time.monotonic()
-        proc = subprocess.run(_case_command(vpython, case, out, args.quick),
-                              cwd=config.REPO, env=env)
+        if case in IN_PROCESS:
+            returncode = _run_in_process(case, build_root, out, args.quick,
+                                         info)
+        else:
+            returncode = subprocess.run(
+                _case_command(vpython, case, out, args.quick),
+                cwd=config.REPO, env=env).returncode
         print(f'== {case}: {time.monotonic() - begun:.0f} s'
-              f'{"" if proc.returncode == 0 else ", FAILED"}', flush=True)
-        if proc.returncode:
+              f'{"" if returncode == 0 else ", FAILED"}', flush=True)
+        if returncode:
             info['failed'].append(case)
     info['duration'] = round(time.monotonic() - started)
     if (out / FAILURES).exists():
-        info['failed_benchmarks'] = (out / FAILURES).read_text().split()
+        info['failed_benchmarks'][:0] = (out / FAILURES).read_text().split()
         (out / FAILURES).unlink()
     (out / 'run-info.json').write_text(json.dumps(info, indent=2) + '\n')
     _scrub(out, build_root)

@@ -26,6 +26,7 @@ from . import config
 from . import fullsuite
 from . import git
 from . import install as install_mod
+from . import pristine
 from . import source
 from . import testrun
 from . import tree
@@ -37,18 +38,6 @@ def _sync(build_root):
     src = tree.ensure_baseline(build_root, tarball)
     tree.sync(build_root, tarball)
     return src
-
-
-def _pristine(build_root):
-    """Return a checkout of the baseline commit, for the baseline build."""
-    tarball = source.find_tarball(build_root / "downloads")
-    src = tree.ensure_baseline(build_root, tarball)
-    pristine = build_root / "pristine-src"
-    if not (pristine / "configure").is_file():
-        git.run(src, "worktree", "prune")
-        git.run(src, "worktree", "add", "-q", "--detach", str(pristine),
-                "baseline")
-    return pristine
 
 
 def _test(build_root, jobs):
@@ -131,8 +120,7 @@ def _fullsuite(build_root, jobs):
 
 def _fullsuite_baseline(build_root, jobs):
     """Build pristine 3.11.2 the same way, run its suite, record failures."""
-    src = _pristine(build_root)
-    python = build_mod.build(src, build_root / "pristine", "release", jobs)
+    python = pristine.build(build_root, jobs)
     results = build_root / "test-results"
     results.mkdir(parents=True, exist_ok=True)
     print("running pristine's whole regression suite ...", flush=True)
@@ -230,9 +218,7 @@ def main(argv=None):
                                      args.jobs)
             print(python) if os.environ.get("DRIVER_VERBOSE") else None
         elif args.command == "pristine":
-            src = _pristine(build_root)
-            build_mod.build(src, build_root / "pristine", "release",
-                            args.jobs)
+            pristine.build(build_root, args.jobs)
         elif args.command == "install":
             release = build_root / "release"
             if not (release / "python").exists():
