@@ -97,4 +97,14 @@ CHECKS = {
                              "exitcode=98",
         },
     },
+    # Any data race or lock-order inversion ThreadSanitizer sees ends the
+    # process with an error; each lock of an inversion shows where it was
+    # taken.
+    "tsan": {
+        "args": ("--fail-env-changed",),
+        "env": {
+            "TSAN_OPTIONS": "halt_on_error=1:exitcode=97:"
+                            "second_deadlock_stack=1",
+        },
+    },
 }
