@@ -76,6 +76,9 @@ OUR_REGRTESTS = (
     "test_interpreter_pool",
 )
 
+# CPython's own races that ThreadSanitizer may ignore, each justified.
+TSAN_SUPPRESSIONS = REPO / "driver" / "tsan-suppressions.txt"
+
 # How each variant checks them.
 CHECKS = {
     # The heavy stress tests (-u cpu) on the release build.
@@ -99,12 +102,16 @@ CHECKS = {
     },
     # Any data race or lock-order inversion ThreadSanitizer sees ends the
     # process with an error; each lock of an inversion shows where it was
-    # taken.
+    # taken.  The suppressions file says why each of its entries is there.
+    # Our fork tests start threads in a child forked from a process with
+    # threads, which TSan does not follow and by default kills: with
+    # die_after_fork=0 the child runs on, still checked.
     "tsan": {
         "args": ("--fail-env-changed",),
         "env": {
             "TSAN_OPTIONS": "halt_on_error=1:exitcode=97:"
-                            "second_deadlock_stack=1",
+                            "second_deadlock_stack=1:die_after_fork=0:"
+                            f"suppressions={TSAN_SUPPRESSIONS}",
         },
     },
 }
