@@ -105,12 +105,14 @@ CHECKS = {
     # taken.  The suppressions file says why each of its entries is there.
     # Our fork tests start threads in a child forked from a process with
     # threads, which TSan does not follow and by default kills: with
-    # die_after_fork=0 the child runs on, still checked.
+    # die_after_fork=0 the child runs on, still checked.  Huge allocations
+    # (MemoryError tests) must fail the way malloc() does, not abort.
     "tsan": {
         "args": ("--fail-env-changed",),
         "env": {
             "TSAN_OPTIONS": "halt_on_error=1:exitcode=97:"
                             "second_deadlock_stack=1:die_after_fork=0:"
+                            "allocator_may_return_null=1:"
                             f"suppressions={TSAN_SUPPRESSIONS}",
         },
     },
