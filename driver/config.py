@@ -107,8 +107,11 @@ CHECKS = {
     # threads, which TSan does not follow and by default kills: with
     # die_after_fork=0 the child runs on, still checked.  Huge allocations
     # (MemoryError tests) must fail the way malloc() does, not abort.
+    # TSan makes threads 5 to 10 times slower: a longer --timeout makes
+    # regrtest raise support.SHORT_TIMEOUT (to 90 s), the bound of every
+    # wait, as for CPython's slow buildbots.
     "tsan": {
-        "args": ("--fail-env-changed",),
+        "args": ("--fail-env-changed", "--timeout", "3600"),
         "env": {
             "TSAN_OPTIONS": "halt_on_error=1:exitcode=97:"
                             "second_deadlock_stack=1:die_after_fork=0:"
