@@ -11,7 +11,8 @@
 #                   every benchmark once, briefly; part of make test;
 #                   bench-pyperformance: only the speed comparison with
 #                   pristine 3.11.2)
-#   make test-debug, test-asan, test-stress, fullsuite: see README.md
+#   make test-debug, test-asan, test-tsan, test-stress, fullsuite: see
+#                   README.md
 #
 # CPYTHON_DOWNLOAD_CACHE names a directory that may hold the tarball.
 # PREFIX is where `make install` installs (CPython's default, /usr/local).
@@ -60,6 +61,7 @@ patch: | $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)/release $(BUILD_DIR)/debug $(BUILD_DIR)/asan \
+	    $(BUILD_DIR)/tsan \
 	    $(BUILD_DIR)/venv $(BUILD_DIR)/bench-venv $(BUILD_DIR)/bench-quick \
 	    $(BUILD_DIR)/pyperformance-venv $(BUILD_DIR)/pyperformance python
 
@@ -84,7 +86,7 @@ fullsuite: python
 fullsuite-baseline: deps | $(BUILD_DIR)
 	@$(DRIVER) fullsuite-baseline
 
-.PHONY: test-debug test-asan
+.PHONY: test-debug test-asan test-tsan
 # Our tests on a --with-pydebug build, hunting reference leaks (-R 3:3).
 test-debug: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build debug -j $(JOBS)
@@ -94,6 +96,11 @@ test-debug: deps | $(BUILD_DIR)
 test-asan: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build asan -j $(JOBS)
 	@$(DRIVER) check asan -j $(JOBS)
+
+# Our tests on a ThreadSanitizer build: any data race fails them.
+test-tsan: deps | $(BUILD_DIR)
+	@$(LOCK) $(DRIVER) build tsan -j $(JOBS)
+	@$(DRIVER) check tsan -j $(JOBS)
 
 .PHONY: test-stress
 # The heavy stress tests (regrtest resource "cpu") on the release build.

@@ -1,7 +1,8 @@
 """Command line of the build driver: python3 -m driver COMMAND.
 
   sync                 lay our change over pristine 3.11.2 in build/src
-  build [VARIANT]      sync, then configure and make (release, debug, asan)
+  build [VARIANT]      sync, then configure and make (release, debug, asan,
+                       tsan)
   install --prefix P   install the release build as P/bin/python3.11, with
                        its stdlib and pip (CPython's make altinstall)
   pristine             build unpatched 3.11.2 (the full-suite baseline)
@@ -9,7 +10,8 @@
   test                 regrtest and pytest on the build; print the counts
   docs                 build the HTML docs with -W and lint them
   check VARIANT        build a variant and run our tests on it (debug: -R 3:3
-                       refleak hunt; asan: AddressSanitizer + UBSan)
+                       refleak hunt; asan: AddressSanitizer + UBSan; tsan:
+                       ThreadSanitizer)
   fullsuite            whole regrtest suite, compared with pristine's record
   fullsuite-baseline   build pristine 3.11.2, run the suite, record it
 """

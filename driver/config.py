@@ -76,6 +76,9 @@ OUR_REGRTESTS = (
     "test_interpreter_pool",
 )
 
+# CPython's own races that ThreadSanitizer may ignore, each justified.
+TSAN_SUPPRESSIONS = REPO / "driver" / "tsan-suppressions.txt"
+
 # How each variant checks them.
 CHECKS = {
     # The heavy stress tests (-u cpu) on the release build.
@@ -95,6 +98,25 @@ CHECKS = {
                             "halt_on_error=1:exitcode=99",
             "UBSAN_OPTIONS": "print_stacktrace=1:halt_on_error=1:"
                              "exitcode=98",
+        },
+    },
+    # Any data race or lock-order inversion ThreadSanitizer sees ends the
+    # process with an error; each lock of an inversion shows where it was
+    # taken.  The suppressions file says why each of its entries is there.
+    # Our fork tests start threads in a child forked from a process with
+    # threads, which TSan does not follow and by default kills: with
+    # die_after_fork=0 the child runs on, still checked.  Huge allocations
+    # (MemoryError tests) must fail the way malloc() does, not abort.
+    # TSan makes threads 5 to 10 times slower: a longer --timeout makes
+    # regrtest raise support.SHORT_TIMEOUT (to 90 s), the bound of every
+    # wait, as for CPython's slow buildbots.
+    "tsan": {
+        "args": ("--fail-env-changed", "--timeout", "3600"),
+        "env": {
+            "TSAN_OPTIONS": "halt_on_error=1:exitcode=97:"
+                            "second_deadlock_stack=1:die_after_fork=0:"
+                            "allocator_may_return_null=1:"
+                            f"suppressions={TSAN_SUPPRESSIONS}",
         },
     },
 }

@@ -25,6 +25,12 @@ PACKAGES="
     libnsl-dev tk-dev libexpat1-dev
     autoconf2.69
 "
+# make test-tsan links gcc 12's ThreadSanitizer runtime.  Named although
+# gcc brings it today, so that the need is written down; only where
+# Debian builds it (TSan needs a 64-bit address space).
+case "$(dpkg --print-architecture 2>/dev/null || true)" in
+    amd64|arm64|ppc64el) PACKAGES="$PACKAGES libtsan2" ;;
+esac
 # tests/test_core_patches.py also checks the layout of _PyRuntime as a
 # 32-bit build sees it (-m32) where the toolchain can compile for it.
 if [ "$(dpkg --print-architecture 2>/dev/null || true)" = amd64 ]; then
