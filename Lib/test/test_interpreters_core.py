@@ -42,6 +42,14 @@ class TestBase(unittest.TestCase):
         for interp_id in sorted(new_ids, reverse=True):
             _interpreters.destroy(interp_id)
 
+    def destroy_while_alive(self, code, times=3):
+        """Run code in new interpreters, each destroyed while what the code
+        made is still alive."""
+        for _ in range(times):
+            interp = interpreters.create()
+            interp.run(dedent(code))
+            interp.destroy()
+
 
 # Code that runs pure Python until an item is in queue, for timeout seconds
 # at most.  Queue.empty() does not release the GIL: another thread only runs
@@ -218,15 +226,12 @@ class StaticTypeSubclassesTests(TestBase):
     def test_destroyed_with_live_subclasses(self):
         # The interpreter's table goes with it while its classes are still
         # alive, in a cycle.
-        for _ in range(3):
-            interp = interpreters.create()
-            interp.run(dedent("""
-                class Cyclic(list):
-                    pass
-                Cyclic.me = Cyclic
-                objects = [Cyclic() for _ in range(3)]
-                """))
-            interp.destroy()
+        self.destroy_while_alive("""
+            class Cyclic(list):
+                pass
+            Cyclic.me = Cyclic
+            objects = [Cyclic() for _ in range(3)]
+            """)
         self.assertNotIn('Cyclic', [c.__name__ for c in list.__subclasses__()])
 
 
@@ -294,17 +299,14 @@ class StaticTypeWeakrefsTests(TestBase):
     def test_destroyed_with_live_weakrefs(self):
         # Weak references still alive while the interpreter is cleared,
         # some of them in the sys module, which goes last.
-        for _ in range(3):
-            interp = interpreters.create()
-            interp.run(dedent("""
-                import sys, weakref
-                def callback(ref):
-                    pass
-                sys.refs = [weakref.ref(t, callback)
-                            for t in (int, str, range, memoryview)]
-                sys.refs.append(sys.refs)
-                """))
-            interp.destroy()
+        self.destroy_while_alive("""
+            import sys, weakref
+            def callback(ref):
+                pass
+            sys.refs = [weakref.ref(t, callback)
+                        for t in (int, str, range, memoryview)]
+            sys.refs.append(sys.refs)
+            """)
         self.assertIs(weakref.ref(range)(), range)
 
 
