@@ -48,6 +48,7 @@ REGRTESTS = (
     "test_interpreters_stress",
     "test_interpreters_interrupt",
     "test_interpreters_buffers",
+    "test_interpreters_globals",
     "test_concurrent_interpreters",
     "test_concurrent_interpreters_queues",
     "test_concurrent_interpreters_main",
@@ -60,6 +61,10 @@ REGRTESTS = (
     "test_sys",
     "test_signal",
     "test_threading_local",
+    "test_descr",
+    "test_float",
+    "test_frozen",
+    "test_types",
 )
 
 
@@ -70,6 +75,7 @@ OUR_REGRTESTS = (
     "test_interpreters_stress",
     "test_interpreters_interrupt",
     "test_interpreters_buffers",
+    "test_interpreters_globals",
     "test_concurrent_interpreters",
     "test_concurrent_interpreters_queues",
     "test_concurrent_interpreters_main",
