@@ -546,5 +546,109 @@ class SignalTests(unittest.TestCase):
         self.assertEqual(lines, ['read go', 'KeyboardInterrupt'])
 
 
+
+class OwnGILTests(unittest.TestCase):
+    """An interpreter with its own GIL (patch 0018), through the private
+    hooks of _testinternalcapi: nothing else creates one yet."""
+
+    def setUp(self):
+        self.capi = import_helper.import_module('_testinternalcapi')
+
+    def run_own(self, code, **kwargs):
+        return self.capi.run_in_own_gil_interpreter(
+            dedent(code), timeout=support.SHORT_TIMEOUT, **kwargs)
+
+    def test_runs_code(self):
+        info = self.run_own("""
+            import sys
+            result = sum(range(10)), type(sys.modules)
+            """)
+        self.assertEqual(info['result'], "(45, <class 'dict'>)")
+        self.assertIsNone(info['error'])
+        self.assertTrue(info['own_gil'])
+        self.assertTrue(info['distinct_gil'])
+        self.assertFalse(info['caller_own_gil'])
+        self.assertFalse(self.capi.has_own_gil())
+
+    def test_exception(self):
+        info = self.run_own('raise ValueError("spam")')
+        self.assertEqual(info['error'], 'ValueError')
+        self.assertIsNone(info['result'])
+
+    def test_twice_and_shared_interpreters(self):
+        # The main GIL is taken back each time, and interpreters that
+        # share it still work.
+        for _ in range(2):
+            info = self.run_own('result = 1')
+            self.assertEqual(info['result'], '1')
+            interp = interpreters.create()
+            interp.run('x = 1')
+            interp.destroy()
+
+    def test_thread_inside(self):
+        # A thread of the own-GIL interpreter takes that GIL.
+        info = self.run_own("""
+            import threading
+            out = []
+            t = threading.Thread(target=out.append, args=(42,))
+            t.start()
+            t.join()
+            result = out
+            """)
+        self.assertEqual(info['result'], '[42]')
+
+    @threading_helper.requires_working_threading()
+    def test_gils_are_distinct(self):
+        # While the main thread holds the new interpreter's GIL, another
+        # thread of the main interpreter runs Python code: it only can if
+        # the main GIL was released.  The hooks make sure that the two
+        # threads never use Python objects at the same time.
+        timeout = support.SHORT_TIMEOUT
+        results = []
+
+        def other():
+            if not self.capi.own_gil_park(timeout):
+                results.append('not holding')
+                return
+            results.append(sum(range(1000)))
+            results.append(self.capi.own_gil_release(timeout))
+
+        thread = threading.Thread(target=other)
+        thread.start()
+        try:
+            info = self.run_own('result = 6 * 7', hold=True)
+        finally:
+            thread.join()
+        self.assertEqual(results, [499500, True])
+        self.assertEqual(info['result'], '42')
+        self.assertTrue(info['released'])
+
+    @requires_sigint
+    @support.requires_subprocess()
+    def test_ctrl_c(self):
+        # Ctrl-C interrupts the own-GIL interpreter that the main thread
+        # runs (patch 0005), then the caller in the main interpreter.
+        code = dedent("""
+            import time
+            try:
+                print('ready', flush=True)
+                while True:
+                    pass
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt', time.monotonic(), flush=True)
+            """)
+        lines, sent = SignalTests.run_interrupted(self, dedent(f"""
+            import _testinternalcapi, time
+            try:
+                info = _testinternalcapi.run_in_own_gil_interpreter({code!r})
+                time.sleep({support.SHORT_TIMEOUT})
+                print('not interrupted', info, flush=True)
+            except KeyboardInterrupt:
+                print('main KeyboardInterrupt', flush=True)
+            """))
+        self.assertEqual(len(lines), 2, lines)
+        SignalTests.assert_prompt(self, lines[0], sent)
+        self.assertEqual(lines[1], 'main KeyboardInterrupt')
+
 if __name__ == '__main__':
     unittest.main()
