@@ -7,6 +7,7 @@
 # extension modules on the list in Python/import.c.
 import ast
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -692,6 +693,28 @@ class ExtensionAllowListTests(unittest.TestCase):
             os.close(w)
         self.assertEqual(status, 0)
         self.assertEqual(os.read(r, 100), b'imported')
+
+    def test_documented(self):
+        # Doc/library/interpreters.rst lists what the C list says.
+        doc = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
+                           'Doc', 'library', 'interpreters.rst')
+        if not os.path.exists(doc):
+            self.skipTest('no Doc directory')
+        with open(doc, encoding='utf-8') as file:
+            text = file.read()
+        section = text.split('.. _interpreters-extensions:')[1]
+        section = section.split('Every other extension module')[0]
+        admitted, rest = section.split('Admitted although')
+        needed, refused = rest.split('Refused:')
+        admitted = admitted.split('Admitted:')[1]
+        documented = {}
+        for name in re.findall(r'``(\w+)``', admitted):
+            documented[name] = ('admitted', None)
+        for verdict, table in (('needed', needed), ('refused', refused)):
+            for name, reason in re.findall(r'^``(\w+)``\s+(.+)$', table,
+                                           re.MULTILINE):
+                documented[name] = (verdict, reason)
+        self.assertEqual(documented, _testinternalcapi.get_extension_rules())
 
     def test_rules(self):
         rules = _testinternalcapi.get_extension_rules()
