@@ -2,7 +2,12 @@
 # any interpreter gets the shared GIL back in time, Ctrl-C interrupts
 # a subinterpreter that the main thread runs, each thread has its own
 # current thread state, and each interpreter its own subclasses of and
-# weak references to the static types that all share.
+# weak references to the static types that all share.  An interpreter
+# marked for it (as those with their own GIL will be) creates only the
+# extension modules on the list in Python/import.c.
+import ast
+import os
+import re
 import signal
 import subprocess
 import sys
@@ -649,6 +654,187 @@ class OwnGILTests(unittest.TestCase):
         self.assertEqual(len(lines), 2, lines)
         SignalTests.assert_prompt(self, lines[0], sent)
         self.assertEqual(lines[1], 'main KeyboardInterrupt')
+
+
+_testinternalcapi = import_helper.import_module('_testinternalcapi')
+
+OWN_GIL_REFUSAL = ("module {name!r} cannot be imported in an interpreter "
+                   "with its own GIL: {reason}")
+SINGLE_PHASE = ("it keeps state shared by all interpreters (single-phase "
+                "initialization)")
+NOT_LISTED = ("it is not on the list of extension modules known to be "
+              "safe there")
+
+
+class ExtensionAllowListTests(unittest.TestCase):
+    """Extension modules in an interpreter that checks them."""
+
+    def run_checked(self, code):
+        """Run code in a new interpreter that checks extension modules;
+        return the list of what the code passed to report()."""
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        prelude = dedent(f"""
+            import os as _os
+            def report(value):
+                _os.write({w}, repr(value).encode() + b'\\n')
+            """)
+        try:
+            status = _testinternalcapi.run_in_subinterp_checked(
+                prelude + dedent(code))
+        finally:
+            os.close(w)
+        self.assertEqual(status, 0)
+        with os.fdopen(r, closefd=False) as lines:
+            return [ast.literal_eval(line) for line in lines]
+
+    def import_error(self, name):
+        return self.run_checked(f"""
+            try:
+                import {name}
+            except ImportError as exc:
+                report((str(exc), exc.name, exc.path))
+            else:
+                report('imported')
+            """)[0]
+
+    def test_single_phase_module_is_refused(self):
+        import_helper.import_module('_decimal')
+        msg, name, path = self.import_error('_decimal')
+        self.assertEqual(msg, OWN_GIL_REFUSAL.format(name='_decimal',
+                                                     reason=SINGLE_PHASE))
+        self.assertEqual(name, '_decimal')
+
+    def test_refused_even_when_another_interpreter_has_it(self):
+        # A single-phase module that the main interpreter imported is
+        # copied into others from a cache: the check comes first.
+        import_helper.import_module('_pickle')
+        msg, name, path = self.import_error('_pickle')
+        self.assertEqual(msg, OWN_GIL_REFUSAL.format(name='_pickle',
+                                                     reason=SINGLE_PHASE))
+
+    def test_refused_builtin_module(self):
+        msg, name, path = self.import_error('_signal')
+        self.assertEqual(msg, OWN_GIL_REFUSAL.format(
+            name='_signal', reason='it manages state of the whole process'))
+        self.assertEqual(name, '_signal')
+        self.assertIsNone(path)
+
+    def test_unlisted_dynamic_module_is_refused(self):
+        testcapi = import_helper.import_module('_testcapi')
+        msg, name, path = self.import_error('_testcapi')
+        self.assertEqual(msg, OWN_GIL_REFUSAL.format(name='_testcapi',
+                                                     reason=NOT_LISTED))
+        self.assertEqual(name, '_testcapi')
+        self.assertEqual(path, testcapi.__file__)
+
+    def test_admitted_modules_import(self):
+        results = self.run_checked("""
+            import math, _struct, _json, _heapq
+            report(math.factorial(10))
+            report(_struct.pack('<i', 7))
+            """)
+        self.assertEqual(results, [3628800, b'\x07\x00\x00\x00'])
+
+    def test_modules_needed_at_startup_are_listed(self):
+        rules = _testinternalcapi.get_extension_rules()
+        started = self.run_checked("""
+            import sys
+            report(sorted(name for name, mod in sys.modules.items()
+                          if getattr(mod.__spec__, 'origin', None)
+                             == 'built-in'
+                          or getattr(mod, '__file__', '').endswith('.so')))
+            """)[0]
+        self.assertIn('_io', started)
+        for name in started:
+            with self.subTest(name=name):
+                self.assertIn(rules[name][0], ('admitted', 'needed'))
+
+    def test_pure_python_fallbacks(self):
+        results = self.run_checked("""
+            import sys
+            import datetime, decimal, pickle
+            report('_decimal' in sys.modules)
+            # Without arithmetic: a ContextVar set in a subinterpreter
+            # leaks 3 references there, with or without the check.
+            report(tuple(decimal.Decimal('-1.25').as_tuple()))
+            report('_pydecimal' in sys.modules)
+            report(pickle.loads(pickle.dumps({'a': [1, 2.5]})))
+            report(pickle.Pickler.__name__)
+            day = datetime.date(2026, 11, 30) + datetime.timedelta(days=1)
+            report(day.isoformat())
+            report('_datetime' in sys.modules)
+            """)
+        self.assertEqual(results, [False, (1, (1, 2, 5), -2), True,
+                                   {'a': [1, 2.5]},
+                                   '_Pickler', '2026-12-01', False])
+
+    def test_pure_python_stdlib(self):
+        results = self.run_checked("""
+            import collections, dataclasses, fractions, json, re
+            import string, textwrap
+            @dataclasses.dataclass
+            class Point:
+                x: int
+                y: int
+            report(json.loads(json.dumps({'p': [1, 'two', None]})))
+            report(re.sub(r'a+', '-', 'caaab'))
+            report(collections.Counter('abca').most_common(1))
+            report(str(fractions.Fraction(1, 3) + fractions.Fraction(1, 6)))
+            report(repr(Point(1, 2)))
+            report(textwrap.fill('aaa bbb', 3))
+            report(string.Template('$x!').substitute(x='hi'))
+            """)
+        self.assertEqual(results, [{'p': [1, 'two', None]}, 'c-b',
+                                   [('a', 2)], '1/2', 'Point(x=1, y=2)',
+                                   'aaa\nbbb', 'hi!'])
+
+    def test_unchanged_without_the_check(self):
+        import_helper.import_module('_decimal')
+        r, w = os.pipe()
+        self.addCleanup(os.close, r)
+        try:
+            status = support.run_in_subinterp(dedent(f"""
+                import os, sys, _decimal, _signal
+                os.write({w}, b'imported')
+                """))
+        finally:
+            os.close(w)
+        self.assertEqual(status, 0)
+        self.assertEqual(os.read(r, 100), b'imported')
+
+    def test_documented(self):
+        # Doc/library/interpreters.rst lists what the C list says.
+        doc = os.path.join(os.path.dirname(__file__), os.pardir, os.pardir,
+                           'Doc', 'library', 'interpreters.rst')
+        if not os.path.exists(doc):
+            self.skipTest('no Doc directory')
+        with open(doc, encoding='utf-8') as file:
+            text = file.read()
+        section = text.split('.. _interpreters-extensions:')[1]
+        section = section.split('Every other extension module')[0]
+        admitted, rest = section.split('Admitted although')
+        needed, refused = rest.split('Refused:')
+        admitted = admitted.split('Admitted:')[1]
+        documented = {}
+        for name in re.findall(r'``(\w+)``', admitted):
+            documented[name] = ('admitted', None)
+        for verdict, table in (('needed', needed), ('refused', refused)):
+            for name, reason in re.findall(r'^``(\w+)``\s+(.+)$', table,
+                                           re.MULTILINE):
+                documented[name] = (verdict, reason)
+        self.assertEqual(documented, _testinternalcapi.get_extension_rules())
+
+    def test_rules(self):
+        rules = _testinternalcapi.get_extension_rules()
+        self.assertEqual(rules['math'], ('admitted', None))
+        self.assertEqual(rules['_decimal'], ('refused', SINGLE_PHASE))
+        self.assertEqual(rules['_io'][0], 'needed')
+        for name, (verdict, reason) in rules.items():
+            with self.subTest(name=name):
+                self.assertIn(verdict, ('admitted', 'needed', 'refused'))
+                self.assertEqual(reason is None, verdict == 'admitted')
+
 
 if __name__ == '__main__':
     unittest.main()
