@@ -37,12 +37,16 @@ def get_main():
     return _handle(_interpreters.get_main())
 
 
-def create():
+def create(*, own_gil=False):
     """Create a new interpreter and return it.
 
-    The interpreter stays idle until code is run in it.
+    The interpreter stays idle until code is run in it.  With own_gil
+    true, it has a GIL of its own, so that its threads run Python code
+    in parallel with other interpreters'; it imports only the extension
+    modules known to be safe there.  Raise InterpreterError if this
+    Python cannot create such an interpreter.
     """
-    return _handle(_interpreters.create())
+    return _handle(_interpreters.create(own_gil=own_gil))
 
 
 class Interpreter:

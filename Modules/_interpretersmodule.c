@@ -14,6 +14,7 @@
 #include "pycore_interp.h"        // PyInterpreterState.id
 #include "pycore_moduleobject.h"  // _PyModule_GetState()
 #include "pycore_pathconfig.h"    // _PyPathConfig_ComputeSysPath0()
+#include "pycore_pylifecycle.h"   // _Py_NewInterpreterWithOwnGIL()
 #include "pycore_pystate.h"       // _PyThreadState_GET()
 
 #include "marshal.h"              // PyMarshal_ReadObjectFromString()
@@ -639,7 +640,9 @@ interp_destroy(interpreters_state *st, PyInterpreterState *interp,
    once and kept as text, so that a later os.chdir() does not change it
    for a relative script path; the module computes it when it is first
    imported in the main interpreter, normally before any chdir().
-   Every access holds the GIL, which 3.11 shares between interpreters.
+   Every write holds the main GIL, which shared-GIL interpreters use too;
+   an interpreter with its own GIL only reads a value written before it
+   was created (see main_path0_compute()).
 */
 
 static int main_path0_known = 0;
@@ -690,6 +693,14 @@ static int
 main_path0_compute(void)
 {
     if (main_path0_known) {
+        return 0;
+    }
+    if (_PyInterpreterState_HasOwnGIL(PyInterpreterState_Get())) {
+        /* Only holders of the main GIL write the value: the module's
+           first import in the main interpreter does, before create() can
+           make an interpreter with its own GIL.  One that gets here all
+           the same (its embedder made it, and the main interpreter never
+           imported the module) prepends nothing. */
         return 0;
     }
     const PyConfig *config =
@@ -768,29 +779,61 @@ main_path0_prepend(void)
    Module functions
 */
 
+/* Refuse an interpreter with its own GIL, with InterpreterError saying
+   why, where this build cannot offer one safely; return 0 if it can.
+
+   Every interpreter reaches the same statically allocated objects (None,
+   small ints, the static types, ...).  Only a build whose Py_INCREF() and
+   Py_DECREF() leave immortal objects alone (configure
+   --with-immortal-objects) keeps two GILs from writing their counts at
+   once. */
+static int
+own_gil_refused(interpreters_state *st)
+{
+#ifdef Py_IMMORTAL_OBJECTS
+    return 0;
+#else
+    PyErr_SetString(st->InterpreterError,
+                    "interpreters with their own GIL need a Python built "
+                    "with immortal objects (./configure "
+                    "--with-immortal-objects)");
+    return -1;
+#endif
+}
+
 /*[clinic input]
 _interpreters.create
+
+    *
+    own_gil: bool = False
 
 Create a new interpreter and return its ID.
 
 The interpreter stays idle until code is run in it.  Code running in it
-may start threads.
+may start threads.  With own_gil true, it has a GIL of its own: its
+threads run Python code at the same time as other interpreters', and it
+imports only the extension modules known to be safe there.
 [clinic start generated code]*/
 
 static PyObject *
-_interpreters_create_impl(PyObject *module)
-/*[clinic end generated code: output=e513b98b2da7c673 input=132d448648704fa1]*/
+_interpreters_create_impl(PyObject *module, int own_gil)
+/*[clinic end generated code: output=d9352a2fa98246a3 input=056468817ebc2221]*/
 {
     interpreters_state *st = interpreters_get_state(module);
     if (runstate_is_shutting_down()) {
         interp_set_runstate_error(st, RUNSTATE_SHUTDOWN, 0);
         return NULL;
     }
+    if (own_gil && own_gil_refused(st) < 0) {
+        return NULL;
+    }
 
     /* XXX Py_NewInterpreter() exits the process on some errors of the
-       new interpreter's initialization (Py_ExitStatusException()). */
+       new interpreter's initialization (Py_ExitStatusException()).  The
+       own-GIL variant raises instead. */
     PyThreadState *caller = _PyThreadState_GET();
-    PyThreadState *tstate0 = Py_NewInterpreter();
+    PyThreadState *tstate0 = (own_gil ? _Py_NewInterpreterWithOwnGIL()
+                                      : Py_NewInterpreter());
     if (tstate0 == NULL) {
         /* Py_NewInterpreter() may leave no current thread state. */
         PyThreadState_Swap(caller);

@@ -5,6 +5,7 @@
 #include "crossdata.h"
 #include "marshal.h"              // PyMarshal_WriteObjectToString()
 #include "opcode.h"               // LOAD_GLOBAL, ...
+#include "pycore_import.h"        // _PyImport_ChecksExtensions()
 #include "pycore_runtime.h"       // _Py_ID()
 
 #include <stddef.h>               // offsetof()
@@ -2439,6 +2440,24 @@ xdata_is_shareable(interpreters_state *st, PyObject *obj)
    Setting up and clearing our part of the module state
 */
 
+/* Take pickle's pure-Python classes and loads(), new references. */
+static int
+import_python_picklers(struct xdata_state *xs)
+{
+    PyObject *pickle = PyImport_ImportModule("pickle");
+    if (pickle == NULL) {
+        return -1;
+    }
+    xs->Pickler = PyObject_GetAttrString(pickle, "_Pickler");
+    xs->Unpickler = PyObject_GetAttrString(pickle, "_Unpickler");
+    xs->loads = PyObject_GetAttrString(pickle, "_loads");
+    Py_DECREF(pickle);
+    if (xs->Pickler == NULL || xs->Unpickler == NULL || xs->loads == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
 /* Return the attribute name of module modname, a new reference, if it
    is what the extension module defines: a replacement (a Python class or
    function, after sys.modules['_pickle'] was replaced, say) would get to
@@ -2479,6 +2498,32 @@ import_builtin(const char *modname, const char *name, const char *tp_name)
     return attr;
 }
 
+/* Take the picklers from _pickle; in an interpreter that refuses it (one
+   with its own GIL refuses single-phase extension modules), from the
+   pure-Python implementation in pickle, which writes and reads the same
+   pickles and honours persistent_id, persistent_load and memo alike. */
+static int
+import_picklers(struct xdata_state *xs)
+{
+    xs->Pickler = import_builtin("_pickle", "Pickler", "_pickle.Pickler");
+    if (xs->Pickler == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_ImportError)
+            || !_PyImport_ChecksExtensions(PyInterpreterState_Get()))
+        {
+            return -1;
+        }
+        PyErr_Clear();
+        return import_python_picklers(xs);
+    }
+    xs->Unpickler = import_builtin("_pickle", "Unpickler",
+                                   "_pickle.Unpickler");
+    if (xs->Unpickler == NULL) {
+        return -1;
+    }
+    xs->loads = import_builtin("_pickle", "loads", NULL);
+    return xs->loads == NULL ? -1 : 0;
+}
+
 static int
 intern(PyObject **str, const char *value)
 {
@@ -2496,17 +2541,7 @@ xdata_module_exec(PyObject *module, interpreters_state *st)
     }
     st->xdata = xs;
 
-    xs->Pickler = import_builtin("_pickle", "Pickler", "_pickle.Pickler");
-    if (xs->Pickler == NULL) {
-        return -1;
-    }
-    xs->Unpickler = import_builtin("_pickle", "Unpickler",
-                                   "_pickle.Unpickler");
-    if (xs->Unpickler == NULL) {
-        return -1;
-    }
-    xs->loads = import_builtin("_pickle", "loads", NULL);
-    if (xs->loads == NULL) {
+    if (import_picklers(xs) < 0) {
         return -1;
     }
     xs->BytesIO = import_builtin("_io", "BytesIO", "_io.BytesIO");

@@ -3,24 +3,48 @@ preserve
 [clinic start generated code]*/
 
 PyDoc_STRVAR(_interpreters_create__doc__,
-"create($module, /)\n"
+"create($module, /, *, own_gil=False)\n"
 "--\n"
 "\n"
 "Create a new interpreter and return its ID.\n"
 "\n"
 "The interpreter stays idle until code is run in it.  Code running in it\n"
-"may start threads.");
+"may start threads.  With own_gil true, it has a GIL of its own: its\n"
+"threads run Python code at the same time as other interpreters\', and it\n"
+"imports only the extension modules known to be safe there.");
 
 #define _INTERPRETERS_CREATE_METHODDEF    \
-    {"create", (PyCFunction)_interpreters_create, METH_NOARGS, _interpreters_create__doc__},
+    {"create", _PyCFunction_CAST(_interpreters_create), METH_FASTCALL|METH_KEYWORDS, _interpreters_create__doc__},
 
 static PyObject *
-_interpreters_create_impl(PyObject *module);
+_interpreters_create_impl(PyObject *module, int own_gil);
 
 static PyObject *
-_interpreters_create(PyObject *module, PyObject *Py_UNUSED(ignored))
+_interpreters_create(PyObject *module, PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames)
 {
-    return _interpreters_create_impl(module);
+    PyObject *return_value = NULL;
+    static const char * const _keywords[] = {"own_gil", NULL};
+    static _PyArg_Parser _parser = {NULL, _keywords, "create", 0};
+    PyObject *argsbuf[1];
+    Py_ssize_t noptargs = nargs + (kwnames ? PyTuple_GET_SIZE(kwnames) : 0) - 0;
+    int own_gil = 0;
+
+    args = _PyArg_UnpackKeywords(args, nargs, NULL, kwnames, &_parser, 0, 0, 0, argsbuf);
+    if (!args) {
+        goto exit;
+    }
+    if (!noptargs) {
+        goto skip_optional_kwonly;
+    }
+    own_gil = PyObject_IsTrue(args[0]);
+    if (own_gil < 0) {
+        goto exit;
+    }
+skip_optional_kwonly:
+    return_value = _interpreters_create_impl(module, own_gil);
+
+exit:
+    return return_value;
 }
 
 PyDoc_STRVAR(_interpreters_destroy__doc__,
@@ -571,4 +595,4 @@ _interpreters_is_shareable(PyObject *module, PyObject *obj)
 exit:
     return return_value;
 }
-/*[clinic end generated code: output=15fc81f7566a1fea input=a9049054013a1b77]*/
+/*[clinic end generated code: output=879f1d385072a9fa input=a9049054013a1b77]*/

@@ -95,13 +95,17 @@ def _execution_failed(err):
     return ExecutionFailed(excinfo)
 
 
-def create():
+def create(*, own_gil=False):
     """Return a new (idle) Python interpreter.
 
     It is closed when the last Interpreter object for it, in any
     interpreter, goes away, unless it cannot be closed at that moment.
+    With own_gil true, it has a GIL of its own, so that its threads run
+    Python code in parallel with other interpreters'; it imports only the
+    extension modules known to be safe there.  Raise InterpreterError if
+    this Python cannot create such an interpreter.
     """
-    interp_id = _interpreters.create()
+    interp_id = _interpreters.create(own_gil=own_gil)
     try:
         return _get_interpreter(interp_id, _WHENCE_STDLIB, autoclose=True)
     except BaseException:

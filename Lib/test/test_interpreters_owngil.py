@@ -1,0 +1,287 @@
+# Tests of interpreters with their own GIL: create(own_gil=True) of the
+# interpreters and concurrent.interpreters modules.
+#
+# Only a build configured --with-immortal-objects offers them; elsewhere
+# create(own_gil=True) must raise InterpreterError and leave nothing
+# behind.  The parallel stress test is in test_interpreters_owngil_stress.
+import os
+import sys
+import sysconfig
+import threading
+import unittest
+from textwrap import dedent
+from test import support
+from test.support import import_helper
+from test.support import script_helper
+
+_interpreters = import_helper.import_module('_interpreters')
+import interpreters
+from concurrent import interpreters as cinterpreters
+
+
+OWN_GIL = bool(sysconfig.get_config_var('Py_IMMORTAL_OBJECTS'))
+requires_own_gil = unittest.skipUnless(
+    OWN_GIL, 'needs a build configured --with-immortal-objects')
+
+
+class TestBase(unittest.TestCase):
+    """Destroy every interpreter a test made."""
+
+    def setUp(self):
+        self._old_ids = set(_interpreters.list_all())
+
+    def tearDown(self):
+        new_ids = set(_interpreters.list_all()) - self._old_ids
+        for interp_id in sorted(new_ids, reverse=True):
+            _interpreters.destroy(interp_id)
+
+
+@unittest.skipIf(OWN_GIL, 'this build offers interpreters with their own GIL')
+class RefusedTests(TestBase):
+    """A build without immortal objects refuses own_gil=True."""
+
+    def check_refused(self, create, error):
+        before = _interpreters.list_all()
+        with self.assertRaisesRegex(error, '--with-immortal-objects'):
+            create(own_gil=True)
+        self.assertEqual(_interpreters.list_all(), before)
+
+    def test_interpreters(self):
+        self.check_refused(interpreters.create, interpreters.InterpreterError)
+
+    def test_concurrent_interpreters(self):
+        self.check_refused(cinterpreters.create,
+                           cinterpreters.InterpreterError)
+
+    def test_own_gil_false_is_the_default(self):
+        interp = interpreters.create(own_gil=False)
+        interp.run('x = 1')
+
+    def test_keyword_only(self):
+        with self.assertRaises(TypeError):
+            _interpreters.create(True)
+        with self.assertRaises(TypeError):
+            cinterpreters.create(True)
+
+
+@requires_own_gil
+class OwnGILTests(TestBase):
+
+    def test_run_exec_call(self):
+        interp = interpreters.create(own_gil=True)
+        interp.run('import sys; assert sys.version')
+        cinterp = cinterpreters.create(own_gil=True)
+        cinterp.exec('x = 6 * 7')
+        self.assertEqual(cinterp.call(pow, 2, 10), 1024)
+        # Arguments that cross by pickling: pickle's Python classes take
+        # over where _pickle is refused.
+        self.assertEqual(cinterp.call(sorted, {3: 'c', 1: 'a'}), [1, 3])
+        self.assertEqual(cinterp.call(dict, [(1, [2, 3])]), {1: [2, 3]})
+        cinterp.close()
+
+    def test_prepare_main_and_exceptions(self):
+        interp = cinterpreters.create(own_gil=True)
+        interp.prepare_main(a=1, b='two')
+        with self.assertRaises(cinterpreters.ExecutionFailed) as cm:
+            interp.exec('raise ValueError(f"{a} {b}")')
+        self.assertEqual(cm.exception.excinfo.type.__name__, 'ValueError')
+        self.assertEqual(cm.exception.excinfo.msg, '1 two')
+        interp.close()
+
+    def test_refused_extension_module(self):
+        interp = cinterpreters.create(own_gil=True)
+        with self.assertRaises(cinterpreters.ExecutionFailed) as cm:
+            interp.exec('import _testinternalcapi')
+        self.assertEqual(cm.exception.excinfo.type.__name__, 'ImportError')
+        self.assertIn('_testinternalcapi', cm.exception.excinfo.msg)
+        self.assertIn('own GIL', cm.exception.excinfo.msg)
+        interp.close()
+
+    def test_pure_python_stdlib(self):
+        interp = cinterpreters.create(own_gil=True)
+        interp.exec(dedent('''
+            import collections, dataclasses, datetime, decimal, fractions
+            import json, pickle, re, string, textwrap
+            assert str(decimal.Decimal('1.1') + 1) == '2.1'
+            assert pickle.loads(pickle.dumps({1: [2]})) == {1: [2]}
+            assert json.loads(json.dumps({'a': [1.5]})) == {'a': [1.5]}
+            assert re.sub(r'(\\d+)', r'<\\1>', 'a12b') == 'a<12>b'
+            assert fractions.Fraction(1, 3) * 3 == 1
+            assert datetime.date(2024, 2, 29).isoformat() == '2024-02-29'
+            @dataclasses.dataclass
+            class P:
+                x: int
+            assert P(1) == P(1)
+            assert collections.Counter('aab')['a'] == 2
+            assert textwrap.shorten('hello world foo', 11) == 'hello [...]'
+            assert string.Template('$x').substitute(x=1) == '1'
+            '''))
+        interp.close()
+
+    def test_queues_between_kinds(self):
+        own1 = cinterpreters.create(own_gil=True)
+        own2 = cinterpreters.create(own_gil=True)
+        shared = cinterpreters.create()
+        q1 = cinterpreters.create_queue()
+        q2 = cinterpreters.create_queue()
+        for interp in (own1, own2, shared):
+            interp.prepare_main(q1=q1, q2=q2)
+        own1.exec('q1.put(("from own1", 1, 2.5, None, b"x"))')
+        own2.exec('q2.put(q1.get(timeout=10))')
+        shared.exec('item = q2.get(timeout=10); q1.put(item[0])')
+        self.assertEqual(q1.get(timeout=support.SHORT_TIMEOUT), 'from own1')
+        for interp in (own1, own2, shared):
+            interp.close()
+
+    def test_threads_inside(self):
+        interp = cinterpreters.create(own_gil=True)
+        q = cinterpreters.create_queue()
+        interp.prepare_main(q=q)
+        interp.exec(dedent('''
+            import threading
+            def work(n):
+                q.put(sum(range(n)))
+            threads = [threading.Thread(target=work, args=(n,))
+                       for n in range(10)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            '''))
+        got = sorted(q.get(timeout=support.SHORT_TIMEOUT) for _ in range(10))
+        self.assertEqual(got, sorted(sum(range(n)) for n in range(10)))
+        interp.close()
+
+    def test_runs_in_parallel(self):
+        # The spinner never lets its GIL go (a switch interval of 1000 s)
+        # and reads a byte of shared memory until it changes or a deadline
+        # passes; another interpreter's thread changes it.  Only a GIL of
+        # its own lets that thread run meanwhile.
+        spinner = cinterpreters.create(own_gil=True)
+        setter = cinterpreters.create(own_gil=True)
+        started = cinterpreters.create_queue()
+        flag = memoryview(bytearray(1))
+        for interp in (spinner, setter):
+            interp.prepare_main(started=started, flag=flag,
+                                timeout=support.SHORT_TIMEOUT)
+        result = []
+
+        def spin():
+            result.append(spinner.call(_spin_until_set))
+
+        thread = threading.Thread(target=spin)
+        thread.start()
+        try:
+            setter.exec('started.get(timeout=timeout); flag[0] = 1')
+        finally:
+            thread.join()
+        self.assertEqual(result, [True])
+        spinner.close()
+        setter.close()
+
+    def test_timeout_and_interrupt(self):
+        interp = cinterpreters.create(own_gil=True)
+        with self.assertRaises(cinterpreters.ExecutionTimeoutError):
+            interp.exec('while True: pass', timeout=0.1)
+        started = cinterpreters.create_queue()
+        interp.prepare_main(started=started)
+
+        def interrupt_once_started():
+            started.get(timeout=support.SHORT_TIMEOUT)
+            interp.interrupt()
+
+        thread = threading.Thread(target=interrupt_once_started)
+        thread.start()
+        try:
+            with self.assertRaises(cinterpreters.ExecutionFailed) as cm:
+                interp.exec('started.put(None)\nwhile True: pass')
+        finally:
+            thread.join()
+        self.assertEqual(cm.exception.excinfo.type.__name__,
+                         'KeyboardInterrupt')
+        interp.close()
+
+    def test_interpreters_created_inside(self):
+        interp = cinterpreters.create(own_gil=True)
+        interp.exec(dedent('''
+            from concurrent import interpreters
+            inner = interpreters.create(own_gil=True)
+            assert inner.call(pow, 3, 3) == 27
+            inner.close()
+            shared = interpreters.create()
+            assert shared.call(pow, 2, 3) == 8
+            shared.close()
+            '''))
+        interp.close()
+
+    def test_many_created_and_closed(self):
+        for _ in range(20):
+            interp = cinterpreters.create(own_gil=True)
+            interp.exec('import json; json.dumps([1, 2])')
+            interp.close()
+
+
+def _spin_until_set():
+    # Runs in the spinner interpreter: see test_runs_in_parallel().
+    import __main__, sys, time
+    sys.setswitchinterval(1000)
+    __main__.started.put(None)
+    deadline = time.monotonic() + __main__.timeout
+    while not __main__.flag[0]:
+        if time.monotonic() > deadline:
+            return False
+    return True
+
+
+@requires_own_gil
+class ProcessTests(unittest.TestCase):
+    """No crash at exit, at fork, or with a thread still running."""
+
+    def test_exit_with_interpreters_alive(self):
+        script_helper.assert_python_ok('-c', dedent('''
+            from concurrent import interpreters
+            interps = [interpreters.create(own_gil=True) for _ in range(3)]
+            interps[0].exec('x = [1] * 1000')
+            '''))
+
+    def test_exit_with_a_thread_running(self):
+        # The interpreter's non-daemon thread is still running when the
+        # main interpreter exits: the exit waits for it or stops it, but
+        # never crashes.
+        rc, out, err = script_helper.assert_python_ok('-c', dedent('''
+            from concurrent import interpreters
+            interp = interpreters.create(own_gil=True)
+            interp.exec("""if True:
+                import threading, time
+                def loop():
+                    end = time.monotonic() + 0.5
+                    while time.monotonic() < end:
+                        sum(range(1000))
+                threading.Thread(target=loop).start()
+                """)
+            print('started')
+            '''))
+        self.assertIn(b'started', out)
+
+    @support.requires_fork()
+    def test_fork(self):
+        rc, out, err = script_helper.assert_python_ok('-c', dedent('''
+            import os
+            from concurrent import interpreters
+            interp = interpreters.create(own_gil=True)
+            interp.exec('x = 1')
+            pid = os.fork()
+            if pid == 0:
+                print('child', sum(range(10)), flush=True)
+                os._exit(0)
+            os.waitpid(pid, 0)
+            interp.exec('y = x + 1')
+            interp.close()
+            print('parent')
+            '''))
+        self.assertIn(b'child 45', out)
+        self.assertIn(b'parent', out)
+
+
+if __name__ == '__main__':
+    unittest.main()
