@@ -160,22 +160,18 @@ class OwnGILTests(TestBase):
         spinner = cinterpreters.create(own_gil=True)
         setter = cinterpreters.create(own_gil=True)
         started = cinterpreters.create_queue()
+        results = cinterpreters.create_queue()
         flag = memoryview(bytearray(1))
         for interp in (spinner, setter):
-            interp.prepare_main(started=started, flag=flag,
+            interp.prepare_main(started=started, results=results, flag=flag,
                                 timeout=support.SHORT_TIMEOUT)
-        result = []
-
-        def spin():
-            result.append(spinner.call(_spin_until_set))
-
-        thread = threading.Thread(target=spin)
+        thread = threading.Thread(target=spinner.exec, args=(SPIN,))
         thread.start()
         try:
             setter.exec('started.get(timeout=timeout); flag[0] = 1')
         finally:
             thread.join()
-        self.assertEqual(result, [True])
+        self.assertIs(results.get(timeout=support.SHORT_TIMEOUT), True)
         spinner.close()
         setter.close()
 
@@ -221,16 +217,16 @@ class OwnGILTests(TestBase):
             interp.close()
 
 
-def _spin_until_set():
-    # Runs in the spinner interpreter: see test_runs_in_parallel().
-    import __main__, sys, time
+# Run in the spinner interpreter: see test_runs_in_parallel().
+SPIN = dedent("""
+    import sys, time
     sys.setswitchinterval(1000)
-    __main__.started.put(None)
-    deadline = time.monotonic() + __main__.timeout
-    while not __main__.flag[0]:
-        if time.monotonic() > deadline:
-            return False
-    return True
+    started.put(None)
+    deadline = time.monotonic() + timeout
+    while not flag[0] and time.monotonic() < deadline:
+        pass
+    results.put(bool(flag[0]))
+    """)
 
 
 @requires_own_gil
