@@ -153,10 +153,14 @@ class OwnGILTests(TestBase):
         interp.close()
 
     def test_runs_in_parallel(self):
-        # The spinner never lets its GIL go (a switch interval of 1000 s)
-        # and reads a byte of shared memory until it changes or a deadline
-        # passes; another interpreter's thread changes it.  Only a GIL of
-        # its own lets that thread run meanwhile.
+        # The spinner never lets its GIL go (a switch interval of 1000 s,
+        # which a new GIL takes from its creator's) and reads a byte of
+        # shared memory until it changes or a deadline passes; another
+        # interpreter's thread changes it.  Only a GIL of its own lets
+        # that thread run meanwhile.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1000)
+        self.addCleanup(sys.setswitchinterval, interval)
         spinner = cinterpreters.create(own_gil=True)
         setter = cinterpreters.create(own_gil=True)
         started = cinterpreters.create_queue()
@@ -219,8 +223,7 @@ class OwnGILTests(TestBase):
 
 # Run in the spinner interpreter: see test_runs_in_parallel().
 SPIN = dedent("""
-    import sys, time
-    sys.setswitchinterval(1000)
+    import time
     started.put(None)
     deadline = time.monotonic() + timeout
     while not flag[0] and time.monotonic() < deadline:
