@@ -1,6 +1,8 @@
 # Build driver for the PEP 554 interpreters fork of CPython 3.11.2.
 #
 #   make            pristine 3.11.2 + our change, built; ./python is the result
+#   make owngil     the same configured --with-immortal-objects, as
+#                   interpreters with their own GIL need: ./python-owngil
 #                   (on Debian or Ubuntu, missing build dependencies are
 #                   installed first, or make stops saying how)
 #   make install    install it as python3.11 (with pip) under PREFIX
@@ -41,6 +43,13 @@ python: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build release -j $(JOBS)
 	@ln -sfn $(BUILD_DIR)/release/python python
 
+# The release build configured --with-immortal-objects, which interpreters
+# with their own GIL need: ./python-owngil.
+.PHONY: owngil
+owngil: deps | $(BUILD_DIR)
+	@$(LOCK) $(DRIVER) build owngil -j $(JOBS)
+	@ln -sfn $(BUILD_DIR)/owngil/python python-owngil
+
 # Like CPython's `make altinstall`: python3.11, its stdlib and pip under
 # PREFIX, never over a python3 that is already there.
 PREFIX ?= /usr/local
@@ -61,7 +70,7 @@ patch: | $(BUILD_DIR)
 
 clean:
 	rm -rf $(BUILD_DIR)/release $(BUILD_DIR)/debug $(BUILD_DIR)/asan \
-	    $(BUILD_DIR)/tsan \
+	    $(BUILD_DIR)/tsan $(BUILD_DIR)/owngil python-owngil \
 	    $(BUILD_DIR)/venv $(BUILD_DIR)/bench-venv $(BUILD_DIR)/bench-quick \
 	    $(BUILD_DIR)/pyperformance-venv $(BUILD_DIR)/pyperformance python
 

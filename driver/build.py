@@ -12,21 +12,29 @@ import time
 
 from . import config
 
+# Interpreters with their own GIL need immortal objects (patch 0020), a
+# build-time option: the checks below stress-test them, so their builds
+# have it; the release build, what users get, does not.
+IMMORTAL = "--with-immortal-objects"
+
 VARIANTS = {
     # What users get.
     "release": [],
+    # The release build with immortal objects: what offers interpreters
+    # with their own GIL (make owngil: ./python-owngil).
+    "owngil": [IMMORTAL],
     # Reference-leak hunting: ./python -m test -R 3:3.
-    "debug": ["--with-pydebug"],
+    "debug": ["--with-pydebug", IMMORTAL],
     # pymalloc off so that ASan sees every allocation, as the docs advise.
     "asan": ["--with-address-sanitizer", "--with-undefined-behavior-sanitizer",
-             "--without-pymalloc"],
+             "--without-pymalloc", IMMORTAL],
     # 3.11's configure has no --with-thread-sanitizer: the flags by hand.
     # CFLAGS come after configure's -O3 and so replace it: -O1 keeps the
     # reports' stacks faithful and the build short.  pymalloc off so that
     # TSan sees every allocation and free through its malloc interceptors:
     # memory that pymalloc hands from one object to the next would look
     # like one long-lived block to it.
-    "tsan": ["--without-pymalloc", "CFLAGS=-fsanitize=thread -O1",
+    "tsan": ["--without-pymalloc", IMMORTAL, "CFLAGS=-fsanitize=thread -O1",
              "LDFLAGS=-fsanitize=thread"],
 }
 
