@@ -209,7 +209,6 @@ class ArgParserTests(TestBase):
             interp.destroy()
 
 
-
 # Patches 0029-0031: counters, tables filled on first use and static
 # buffers that any interpreter wrote.  The code below runs the same way in
 # the main interpreter, in interpreters that share its GIL and in
