@@ -6,11 +6,15 @@
 # The races these fixes remove need interpreters that do not share a GIL;
 # the ThreadSanitizer stress tests cover them.  These tests check what one
 # GIL can observe: that behaviour stays as it was.
+import sys
+import sysconfig
+import threading
 import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
 from test.support import script_helper
+from test.support import threading_helper
 
 _interpreters = import_helper.import_module('_interpreters')
 _testcapi = import_helper.import_module('_testcapi')
@@ -203,6 +207,300 @@ class ArgParserTests(TestBase):
             self.assertEqual(interp.call(eval, 'results'),
                              expected['results'])
             interp.destroy()
+
+
+# Patches 0029-0031: counters, tables filled on first use and static
+# buffers that any interpreter wrote.  The code below runs the same way in
+# the main interpreter, in interpreters that share its GIL and in
+# interpreters with their own GIL (through _testinternalcapi's hook, which
+# gives the text of the variable "result").
+
+# int(s, base) for every base, with strings shorter and longer than the
+# group of digits that PyLong_FromString() converts at once; each value is
+# checked against Horner's rule, which parses nothing.
+INT_FROM_STRING = dedent("""
+    def int_from_string_results():
+        digits = '0123456789abcdefghijklmnopqrstuvwxyz'
+        results = []
+        for base in range(2, 37):
+            for length in (1, 5, 19, 60, 301):
+                text = ''.join(digits[(i * 7 + 1) % base or 1]
+                               for i in range(length))
+                value = 0
+                for ch in text:
+                    value = value * base + digits.index(ch)
+                parsed = int(text, base)
+                assert parsed == value, (base, text, parsed, value)
+                assert int(text.upper(), base) == value
+                assert int('_'.join(text), base) == value
+                results.append(parsed)
+        return results
+    """)
+
+# The "Did you mean" part of the messages of NameError and AttributeError,
+# as sys.excepthook prints them (the C code behind it, not traceback.py's).
+SUGGESTIONS = dedent("""
+    def suggestions():
+        import io, sys
+        class Spam:
+            blech = 1
+            a_rather_long_attribute_name_of_spam = 2
+        def message(code):
+            stderr = sys.stderr
+            sys.stderr = io.StringIO()
+            try:
+                exec(code, {'Spam': Spam, 'somevariable': 1,
+                            'another_long_variable_name_here': 2})
+            except Exception:
+                sys.excepthook(*sys.exc_info())
+            finally:
+                text, sys.stderr = sys.stderr.getvalue(), stderr
+            return text.splitlines()[-1]
+        return [message(code) for code in (
+            'Spam.blach', 'Spam.a_rather_long_attribute_name_of_spma',
+            'somevaraible', 'another_long_variable_name_hree',
+            'Spam.nothing_like_any_name')]
+    """)
+
+EXPECTED_SUGGESTIONS = [
+    "AttributeError: type object 'Spam' has no attribute 'blach'. "
+    "Did you mean: 'blech'?",
+    "AttributeError: type object 'Spam' has no attribute "
+    "'a_rather_long_attribute_name_of_spma'. "
+    "Did you mean: 'a_rather_long_attribute_name_of_spam'?",
+    "NameError: name 'somevaraible' is not defined. "
+    "Did you mean: 'somevariable'?",
+    "NameError: name 'another_long_variable_name_hree' is not defined. "
+    "Did you mean: 'another_long_variable_name_here'?",
+    "AttributeError: type object 'Spam' has no attribute "
+    "'nothing_like_any_name'",
+]
+
+# Special methods assigned to a class after it was made: one name may fill
+# several slots (__getitem__: mp_subscript and sq_item; __len__: sq_length
+# and mp_length), which resolve_slotdups() sorts out.
+DUNDER_ASSIGNMENT = dedent("""
+    def dunder_assignment():
+        class C:
+            pass
+        c = C()
+        results = []
+        C.__getitem__ = lambda self, key: ('item', key)
+        C.__len__ = lambda self: 7
+        C.__add__ = lambda self, other: ('add', other)
+        results += [c[3], len(c), c + 1]
+        C.__getitem__ = lambda self, key: ('other item', key)
+        C.__len__ = lambda self: 8
+        results += [c['k'], len(c)]
+        del C.__add__
+        try:
+            c + 1
+        except TypeError:
+            results.append('no add')
+        return results
+    """)
+
+EXPECTED_DUNDER = [('item', 3), 7, ('add', 1), ('other item', 'k'), 8,
+                   'no add']
+
+# Calls with starred arguments go through the parser's dummy name; invalid
+# syntax through its error rules.
+PARSER = dedent("""
+    def parser_results():
+        results = []
+        for source in ('f(*a, b, *c, d=1, **e)', 'g(x for x in y)',
+                       'f(**{}, *[])', 'f(a for a in b, c)', '{1: 2, 3}',
+                       'f(x, y=1, *z)'):
+            try:
+                import ast
+                results.append(ast.dump(ast.parse(source)))
+            except SyntaxError as exc:
+                results.append((exc.msg, exc.lineno, exc.offset))
+        return results
+    """)
+
+ALL_RESULTS = (INT_FROM_STRING + SUGGESTIONS + DUNDER_ASSIGNMENT + PARSER
+               + dedent("""
+    import sys
+    result = (int_from_string_results(), suggestions(),
+              dunder_assignment(), parser_results(), sys.version)
+    """))
+
+
+def main_results():
+    ns = {}
+    exec(ALL_RESULTS, ns)
+    return ns['result']
+
+
+@support.cpython_only
+class CountersAndTablesTests(TestBase):
+    """What one GIL can observe of patches 0029-0031: everything behaves
+    as before, in every kind of interpreter."""
+
+    def test_results_in_the_main_interpreter(self):
+        ints, suggestions, dunder, parsed, version = main_results()
+        self.assertEqual(len(ints), 35 * 5)
+        self.assertEqual(suggestions, EXPECTED_SUGGESTIONS)
+        self.assertEqual(dunder, EXPECTED_DUNDER)
+        self.assertEqual(version, sys.version)
+        self.assertIn('Starred', parsed[0])
+        self.assertIsInstance(parsed[3], tuple)
+
+    def test_same_results_in_subinterpreters(self):
+        expected = main_results()
+        for _ in range(2):
+            interp = interpreters.create()
+            interp.run(ALL_RESULTS)
+            self.assertEqual(interp.call(eval, 'result'), expected)
+            interp.destroy()
+
+    def test_first_int_from_string_in_a_subinterpreter(self):
+        # In a new process, an interpreter that shares the GIL is the first
+        # to convert strings in every base; then the main interpreter.
+        code = INT_FROM_STRING + dedent("""
+            import interpreters
+            interp = interpreters.create()
+            interp.run(INT_FROM_STRING + 'r = int_from_string_results()')
+            assert interp.call(eval, 'r') == int_from_string_results()
+            print('ok')
+            """)
+        code = f'INT_FROM_STRING = {INT_FROM_STRING!r}\n' + code
+        res = script_helper.assert_python_ok('-c', code)
+        self.assertEqual(res.out.strip(), b'ok')
+
+    def test_dict_versions_counted_per_interpreter(self):
+        # Each interpreter counts the versions of its dicts (3.12 does
+        # too): the dict mutations of one never move another's counter, so
+        # that interpreters with their own GIL never write one counter.
+        d = {}
+        before = _testcapi.dict_get_version(d)
+        mutations = 100_000
+        interp = interpreters.create()
+        interp.run(dedent(f"""
+            import _testcapi
+            d = {{}}
+            first = _testcapi.dict_get_version(d)
+            for i in range({mutations}):
+                d[i] = i
+            last = _testcapi.dict_get_version(d)
+            """))
+        first = interp.call(eval, 'first')
+        last = interp.call(eval, 'last')
+        d['x'] = 1
+        after = _testcapi.dict_get_version(d)
+        self.assertGreaterEqual(last - first, mutations)
+        self.assertGreater(after, before)
+        self.assertLess(after - before, mutations // 2)
+
+    def test_dict_versions_unique_in_an_interpreter(self):
+        code = dedent("""
+            import _testcapi
+            seen = set()
+            dicts = [{} for _ in range(10)]
+            for i in range(200):
+                d = dicts[i % 10]
+                d[i] = i
+                version = _testcapi.dict_get_version(d)
+                assert version not in seen, version
+                seen.add(version)
+                dicts.append(dict(d))
+                copy_version = _testcapi.dict_get_version(dicts[-1])
+                assert copy_version not in seen, copy_version
+                seen.add(copy_version)
+            ok = True
+            """)
+        exec(code, {})
+        interp = interpreters.create()
+        interp.run(code)
+        self.assertIs(interp.call(eval, 'ok'), True)
+
+    def test_module_indexes_and_quickened_count(self):
+        # PyModuleDef_Init() numbers each extension module's definition
+        # once: PyState_FindModule() finds the module of this interpreter.
+        code = dedent("""
+            import sys
+            import _testmultiphase, _testcapi, array
+            count = sys._getquickenedcount()
+            def f():
+                return sum(range(3))
+            for _ in range(10):
+                f()
+            assert sys._getquickenedcount() >= count
+            ok = True
+            """)
+        exec(code, {})
+        for _ in range(2):
+            interp = interpreters.create()
+            interp.run(code)
+            self.assertIs(interp.call(eval, 'ok'), True)
+            interp.destroy()
+
+
+_testinternalcapi = import_helper.import_module('_testinternalcapi')
+
+
+@support.cpython_only
+class OwnGILCountersAndTablesTests(unittest.TestCase):
+    """The same code in interpreters with their own GIL: one at a time,
+    then two at once from two threads (each hook call releases the
+    caller's GIL while its interpreter runs)."""
+
+    def run_own(self, code):
+        info = _testinternalcapi.run_in_own_gil_interpreter(
+            code, timeout=support.SHORT_TIMEOUT)
+        self.assertIsNone(info['error'])
+        self.assertTrue(info['own_gil'])
+        return info['result']
+
+    def test_same_results_in_own_gil_interpreters(self):
+        expected = str(main_results())
+        for _ in range(2):
+            self.assertEqual(self.run_own(ALL_RESULTS), expected)
+
+    def test_first_int_from_string_in_own_gil_interpreter(self):
+        # In a new process, an own-GIL interpreter is the first to convert
+        # strings in every base.
+        sub_code = INT_FROM_STRING + 'result = int_from_string_results()'
+        code = dedent(f"""
+            import _testinternalcapi
+            info = _testinternalcapi.run_in_own_gil_interpreter(
+                {sub_code!r}, timeout={support.SHORT_TIMEOUT})
+            assert info['error'] is None, info
+            """) + INT_FROM_STRING + dedent("""
+            assert info['result'] == str(int_from_string_results())
+            print('ok')
+            """)
+        res = script_helper.assert_python_ok('-c', code)
+        self.assertEqual(res.out.strip(), b'ok')
+
+    # Without immortal objects, two interpreters running at once race on
+    # the reference counts of the objects that all share (None, small
+    # ints): "deallocating None" aborts the process now and then.
+    @unittest.skipUnless(sysconfig.get_config_var('Py_IMMORTAL_OBJECTS'),
+                         'needs a build with immortal objects')
+    @support.requires_resource('cpu')
+    @threading_helper.requires_working_threading()
+    def test_two_own_gil_interpreters_at_once(self):
+        expected = str(main_results())
+        results = {}
+        start = threading.Barrier(2, timeout=support.SHORT_TIMEOUT)
+
+        def run(name):
+            start.wait()
+            outcome = []
+            for _ in range(3):
+                info = _testinternalcapi.run_in_own_gil_interpreter(
+                    ALL_RESULTS, timeout=support.SHORT_TIMEOUT)
+                outcome.append((info['error'], info['result']))
+            results[name] = outcome
+
+        threads = [threading.Thread(target=run, args=(name,))
+                   for name in ('a', 'b')]
+        with threading_helper.start_threads(threads):
+            pass
+        self.assertEqual(results, {name: [(None, expected)] * 3
+                                   for name in ('a', 'b')})
 
 
 if __name__ == '__main__':
