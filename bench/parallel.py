@@ -491,7 +491,10 @@ def markdown(summary):
         'and warmed before the clock starts; the figures are medians of '
         f'{summary.get("rounds")} rounds of wall time, the mechanisms '
         'interleaved.  Speedup is the baseline\'s time over each, so '
-        'higher is better.',
+        'higher is better.  The threads of one interpreter share its GIL: '
+        'about 1.00x on an idle machine, their speedup shows how far the '
+        'machine\'s load bent the run (the scheduler favours a process '
+        'whose threads keep waking each other).',
         '',
         f'- Python: {summary.get("python", "?").splitlines()[0]} '
         f'(configure: {summary.get("config_args") or "none"})',

@@ -415,7 +415,10 @@ def markdown(figures, metadata, info, operations, speed_summary=None,
         failed = info.get('failed_benchmarks') or info['failed']
         lines.append(f'- **Failed**: {", ".join(failed)}; their figures '
                      'are missing (n/a).')
-    if not any(name.endswith('/' + OURS) for name in figures):
+    # Only the cases that leave pyperf files say whether the module was
+    # importable: a run of the parallel or pyperformance case alone has
+    # none.
+    if figures and not any(name.endswith('/' + OURS) for name in figures):
         lines.append('- **The interpreters module was not importable in '
                      'this build: its figures are n/a.**')
     lines += [
