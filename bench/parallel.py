@@ -229,14 +229,19 @@ def measure_units(workers, count, rounds, failed):
     except Exception as exc:
         _failure(failed, 'mp_fork', exc)
 
-    from concurrent import interpreters
     interps = {}
     for name, own_gil in (('owngil', True), ('sharedgil', False)):
+        group = []
         try:
-            interps[name] = [_ready_interpreter(interpreters, own_gil)
-                             for _ in range(workers)]
+            from concurrent import interpreters
+            for _ in range(workers):
+                group.append(_ready_interpreter(interpreters, own_gil))
         except Exception as exc:
             _failure(failed, name, exc)
+            for interp in group:
+                interp.close()
+        else:
+            interps[name] = group
 
     code = f'unit({count})'
 
@@ -382,7 +387,6 @@ def measure(quick=False):
         'python': sys.version,
         'immortal_objects': bool(
             sysconfig.get_config_var('Py_IMMORTAL_OBJECTS')),
-        'config_args': sysconfig.get_config_var('CONFIG_ARGS'),
         'cores': os.cpu_count(),
         'workers': workers,
         'unit_loops': count,
@@ -496,8 +500,9 @@ def markdown(summary):
         'machine\'s load bent the run (the scheduler favours a process '
         'whose threads keep waking each other).',
         '',
-        f'- Python: {summary.get("python", "?").splitlines()[0]} '
-        f'(configure: {summary.get("config_args") or "none"})',
+        f'- Python: {summary.get("python", "?").splitlines()[0]}, '
+        f'immortal objects: '
+        f'{"yes" if summary.get("immortal_objects") else "no"}',
     ]
     if not summary.get('immortal_objects'):
         lines.append('- **This build has no immortal objects**: own-GIL '

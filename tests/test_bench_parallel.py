@@ -7,6 +7,9 @@ section that bench.report puts in results.md.
 """
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -18,7 +21,6 @@ def fake_result(**changes):
         'quick': False,
         'python': '3.11.2 (main) [GCC]\nsecond line',
         'immortal_objects': True,
-        'config_args': "'--with-immortal-objects'",
         'cores': 2,
         'workers': 2,
         'unit_loops': 1_500_000,
@@ -64,8 +66,7 @@ def test_section_of_results_md(tmp_path):
     text = '\n'.join(lines)
     assert '1500000 iterations, about 0.5 s a unit' in text
     assert 'medians of 3 rounds' in text
-    assert '- Python: 3.11.2 (main) [GCC] (configure: ' \
-        "'--with-immortal-objects')" in text
+    assert '- Python: 3.11.2 (main) [GCC], immortal objects: yes' in text
     assert 'no immortal objects' not in text
     assert '- Load average (1 min) before and after: 1.5, 2.2 on 2 cores' \
         in text
@@ -140,3 +141,26 @@ def test_python_named_by_the_environment(tmp_path, monkeypatch):
     with pytest.raises(parallel_run.ParallelError,
                        match='BENCH_OWNGIL_PYTHON'):
         parallel_run.owngil_python(tmp_path, {})
+
+
+def test_quick_run_writes_every_figure_or_names_its_failure(tmp_path):
+    # The measurement itself, briefly, with the python that runs the
+    # tests.  A build without immortal objects refuses own-GIL
+    # interpreters: the run names those figures as failed, measures the
+    # rest and exits 1.
+    out = tmp_path / parallel.RESULT_FILE
+    proc = subprocess.run(
+        [sys.executable, '-m', 'bench.parallel', '--quick', '--out',
+         str(out)],
+        cwd=parallel_run.config.REPO, capture_output=True, text=True,
+        env=dict(os.environ, PYTHONPATH=str(parallel_run.config.REPO)),
+        timeout=600)
+    data = json.loads(out.read_text())
+    assert proc.returncode == (1 if data['failed'] else 0), proc.stderr
+    assert set(data['wall']) >= {'baseline', 'sharedgil', 'threads',
+                                 'mp_fork'}
+    assert set(data['latency']) >= {'ping_pong/sharedgil', 'call/sharedgil'}
+    for name in ('owngil', 'ping_pong/owngil', 'call/owngil'):
+        measured = data['wall'] if name == 'owngil' else data['latency']
+        assert (name in measured) != (name in data['failed'])
+    assert '## Own-GIL interpreters in parallel' in proc.stdout
