@@ -70,6 +70,11 @@ LATENCY_ROUNDS = {False: 7, True: 1}
 TIMEOUT = 300.0
 
 MECHANISMS = ('owngil', 'sharedgil', 'threads', 'mp_fork')
+# Not a mechanism: one unit in one own-GIL interpreter while nothing else
+# of the benchmark runs.  Set against the baseline's time per unit, it
+# separates what such an interpreter costs alone (its objects come from
+# the raw allocator, core patch 0019) from how it scales.
+SOLO = 'owngil_solo'
 LABELS = {
     'baseline': 'one thread of one interpreter, {n} units in turn',
     'owngil': '{n} own-GIL interpreters, a thread each',
@@ -220,7 +225,7 @@ def measure_units(workers, count, rounds, failed):
     namespace = _namespace()
     unit = namespace['unit']
     unit(1000)
-    walls = {name: [] for name in ('baseline', *MECHANISMS)}
+    walls = {name: [] for name in ('baseline', *MECHANISMS, SOLO)}
 
     # Processes first: nothing but the main thread exists when they fork.
     procs = None
@@ -263,6 +268,10 @@ def measure_units(workers, count, rounds, failed):
     }
     for name in interps:
         runners[name] = in_interpreters(name)
+    if 'owngil' in interps:
+        solo = interps['owngil'][0]
+        runners[SOLO] = lambda: time_threads([lambda: solo.exec(code)],
+                                             SOLO)
     if procs is not None:
         runners['mp_fork'] = lambda: procs.run(count)
 
@@ -437,7 +446,7 @@ def summarize(data):
               for name, values in data.get('wall', {}).items() if values}
     base = median.get('baseline')
     speedup = {name: base / value for name, value in median.items()
-               if base and value > 0 and name != 'baseline'}
+               if base and value > 0 and name in MECHANISMS}
     latency = {name: statistics.median(values)
                for name, values in data.get('latency', {}).items()
                if values}
@@ -539,6 +548,14 @@ def markdown(summary):
         lines.append(f'| {title} | ' + ' | '.join(
             _fmt_time(value) if value is not None else 'n/a'
             for value in cells) + ' |')
+    solo, base = summary['median'].get(SOLO), summary['median'].get(
+        'baseline')
+    if solo and base and isinstance(workers, int):
+        lines += ['', f'One unit in one own-GIL interpreter, nothing else '
+                  f'running: {_fmt_time(solo)}, against '
+                  f'{_fmt_time(base / workers)} a unit in the baseline '
+                  f'({solo / (base / workers):.2f}x its time; an own-GIL '
+                  'interpreter takes its objects from malloc, not pymalloc).']
     speedup = summary['speedup'].get('owngil')
     lines.append('')
     if speedup is not None:

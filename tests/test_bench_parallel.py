@@ -31,7 +31,8 @@ def fake_result(**changes):
                  'owngil': [0.55, 0.5, 3.0],
                  'sharedgil': [1.1, 1.2, 1.15],
                  'threads': [1.1, 1.1, 1.1],
-                 'mp_fork': [0.6, 0.55, 0.58]},
+                 'mp_fork': [0.6, 0.55, 0.58],
+                 'owngil_solo': [0.66, 0.7, 0.6]},
         'latency': {'ping_pong/owngil': [20e-6, 25e-6, 30e-6],
                     'ping_pong/sharedgil': [40e-6],
                     'call/owngil': [8e-6, 9e-6, 10e-6],
@@ -85,6 +86,10 @@ def test_section_of_results_md(tmp_path):
         '| 25 us | 40 us |',
         '| call(abs, 1) from the main interpreter | 9 us | 5 us |',
     ]
+    assert 'One unit in one own-GIL interpreter, nothing else running: ' \
+        '660 ms, against 550 ms a unit in the baseline (1.20x its time; ' \
+        'an own-GIL interpreter takes its objects from malloc, not ' \
+        'pymalloc).' in lines
     assert 'Target: own-GIL speedup on 2 cores >= 1.8x: **PASS** (2.00x).' \
         in lines
 
@@ -113,6 +118,7 @@ def test_failed_and_missing_figures(tmp_path):
     assert '- **Failed**: owngil, mp_fork' in text
     assert '| 2 own-GIL interpreters, a thread each | n/a | n/a |' in text
     assert '| call(abs, 1) from the main interpreter | n/a | n/a |' in text
+    assert 'One unit in one own-GIL' not in text
     assert 'Target:' not in text
 
 
@@ -163,4 +169,5 @@ def test_quick_run_writes_every_figure_or_names_its_failure(tmp_path):
     for name in ('owngil', 'ping_pong/owngil', 'call/owngil'):
         measured = data['wall'] if name == 'owngil' else data['latency']
         assert (name in measured) != (name in data['failed'])
+    assert ('owngil_solo' in data['wall']) == ('owngil' in data['wall'])
     assert '## Own-GIL interpreters in parallel' in proc.stdout
