@@ -125,7 +125,8 @@ def _join(threads, what):
 
 def time_threads(jobs, what):
     """Run each job in a thread of its own, all released at once; return
-    the wall time from the release to the end of the last.
+    the wall time from the release to the end of the last, and the CPU
+    time the process used meanwhile.
 
     Threads start and meet at a barrier before the clock starts: their
     creation is not timed.
@@ -151,21 +152,24 @@ def time_threads(jobs, what):
         barrier.wait()
     except threading.BrokenBarrierError:
         pass
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     _join(threads, what)
+    cpu = time.process_time() - cpu
     if errors:
         raise BenchError(f'{what}: {errors[0]!r}') from errors[0]
-    return max(ends) - started
+    return max(ends) - started, cpu
 
 
 def _process_main(conn, unit):
-    # A forked worker: run unit(n) for each n received, answer when done.
+    # A forked worker: run unit(n) for each n received, answer with the
+    # CPU time it took.
     while True:
         count = conn.recv()
         if count is None:
             break
+        started = time.process_time()
         unit(count)
-        conn.send(True)
+        conn.send(time.process_time() - started)
 
 
 class Processes:
@@ -187,14 +191,17 @@ class Processes:
         self.run(1000)
 
     def run(self, count):
+        """Return the wall time of a unit in each process, and their CPU
+        time."""
         started = time.perf_counter()
         for conn in self.conns:
             conn.send(count)
+        cpu = 0.0
         for conn in self.conns:
             if not conn.poll(TIMEOUT):
                 raise BenchError(f'mp_fork: no answer within {TIMEOUT:g} s')
-            conn.recv()
-        return time.perf_counter() - started
+            cpu += conn.recv()
+        return time.perf_counter() - started, cpu
 
     def close(self):
         for conn in self.conns:
@@ -219,13 +226,14 @@ def _ready_interpreter(interpreters, own_gil):
 
 
 def measure_units(workers, count, rounds, failed):
-    """Return {mechanism: [wall seconds per round]} for N = workers units
-    of unit(count); the mechanisms that fail are left out and named in
-    failed."""
+    """Return {mechanism: [wall seconds per round]} and {mechanism: [CPU
+    seconds per round]} for N = workers units of unit(count); the
+    mechanisms that fail are left out and named in failed."""
     namespace = _namespace()
     unit = namespace['unit']
     unit(1000)
     walls = {name: [] for name in ('baseline', *MECHANISMS, SOLO)}
+    cpus = {name: [] for name in walls}
 
     # Processes first: nothing but the main thread exists when they fork.
     procs = None
@@ -251,10 +259,11 @@ def measure_units(workers, count, rounds, failed):
     code = f'unit({count})'
 
     def baseline():
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         for _ in range(workers):
             unit(count)
-        return time.perf_counter() - started
+        return (time.perf_counter() - started,
+                time.process_time() - cpu)
 
     def in_interpreters(name):
         return lambda: time_threads(
@@ -284,7 +293,9 @@ def measure_units(workers, count, rounds, failed):
                 if name not in runners:
                     continue
                 try:
-                    walls[name].append(runners[name]())
+                    wall, cpu = runners[name]()
+                    walls[name].append(wall)
+                    cpus[name].append(cpu)
                 except Exception as exc:
                     _failure(failed, name, exc)
                     del runners[name]
@@ -294,7 +305,8 @@ def measure_units(workers, count, rounds, failed):
         for group in interps.values():
             for interp in group:
                 interp.close()
-    return {name: values for name, values in walls.items() if values}
+    return ({name: values for name, values in walls.items() if values},
+            {name: values for name, values in cpus.items() if values})
 
 
 # ---------------------------------------------------------------------------
@@ -377,7 +389,8 @@ def measure(quick=False):
     failed = []
     load_before = os.getloadavg()
     started = time.monotonic()
-    walls = measure_units(workers, count, settings['rounds'], failed)
+    walls, cpus = measure_units(workers, count, settings['rounds'],
+                                failed)
 
     latency = {}
     rounds = LATENCY_ROUNDS[bool(quick)]
@@ -402,6 +415,7 @@ def measure(quick=False):
         'unit_seconds': settings['unit_seconds'],
         'rounds': settings['rounds'],
         'wall': walls,
+        'cpu': cpus,
         'latency': latency,
         'load_avg_1min': [load_before[0], os.getloadavg()[0]],
         'duration': round(time.monotonic() - started, 1),
@@ -437,8 +451,10 @@ def summarize(data):
     """Return the figures of a parallel.json's data, or None if None.
 
     A dict: 'median' {mechanism: median wall seconds}, 'speedup'
-    {mechanism: baseline median / its median}, 'latency' {NAME: median
-    seconds}, and the run's description as the file holds it.
+    {mechanism: baseline median / its median}, 'busy' {mechanism: median
+    over the rounds of CPU time / wall time, the cores it kept busy},
+    'latency_median' {NAME: median seconds}, and the run's description as
+    the file holds it.
     """
     if data is None:
         return None
@@ -450,7 +466,12 @@ def summarize(data):
     latency = {name: statistics.median(values)
                for name, values in data.get('latency', {}).items()
                if values}
-    return dict(data, median=median, speedup=speedup,
+    busy = {name: statistics.median(
+                cpu / wall for cpu, wall in zip(cpus, data['wall'][name])
+                if wall > 0)
+            for name, cpus in data.get('cpu', {}).items()
+            if cpus and data.get('wall', {}).get(name)}
+    return dict(data, median=median, speedup=speedup, busy=busy,
                 latency_median=latency)
 
 
@@ -507,7 +528,12 @@ def markdown(summary):
         'higher is better.  The threads of one interpreter share its GIL: '
         'about 1.00x on an idle machine, their speedup shows how far the '
         'machine\'s load bent the run (the scheduler favours a process '
-        'whose threads keep waking each other).',
+        'whose threads keep waking each other).  Cores busy is the CPU '
+        'time the workers used over the wall time (median of the rounds): '
+        f'up to {workers} for workers that run in parallel, at most 1 '
+        'under one GIL, and lower wherever other processes took the '
+        'CPUs; it reads the same on a loaded machine, where the speedups '
+        'do not.',
         '',
         f'- Python: {summary.get("python", "?").splitlines()[0]}, '
         f'immortal objects: '
@@ -526,16 +552,20 @@ def markdown(summary):
                      f'{summary.get("cores")} cores')
     if summary.get('failed'):
         lines.append(f'- **Failed**: {", ".join(summary["failed"])}')
-    lines += ['', '| mechanism | wall time (median) | speedup |',
-              '|---|---|---|']
+    lines += ['', '| mechanism | wall time (median) | speedup '
+              '| cores busy (CPU time / wall time) |',
+              '|---|---|---|---|']
     for name in ('baseline', *MECHANISMS):
         value = summary['median'].get(name)
+        busy = summary.get('busy', {}).get(name)
+        busy = 'n/a' if busy is None else f'{busy:.2f}'
         if value is None:
-            cells = ['n/a', 'n/a']
+            cells = ['n/a', 'n/a', busy]
         elif name == 'baseline':
-            cells = [_fmt_time(value), '1.00x']
+            cells = [_fmt_time(value), '1.00x', busy]
         else:
-            cells = [_fmt_time(value), f'{summary["speedup"][name]:.2f}x']
+            cells = [_fmt_time(value), f'{summary["speedup"][name]:.2f}x',
+                     busy]
         lines.append(f'| {LABELS[name].format(n=workers)} | '
                      + ' | '.join(cells) + ' |')
     lines += ['', '| latency (median) | own-GIL | shared-GIL |',

@@ -33,6 +33,11 @@ def fake_result(**changes):
                  'threads': [1.1, 1.1, 1.1],
                  'mp_fork': [0.6, 0.55, 0.58],
                  'owngil_solo': [0.66, 0.7, 0.6]},
+        'cpu': {'baseline': [0.9, 1.0, 1.1],
+                'owngil': [1.1, 0.5, 2.0],
+                'sharedgil': [1.0, 1.2, 1.15],
+                'threads': [1.1, 1.1, 1.1],
+                'mp_fork': [1.2, 1.1, 1.16]},
         'latency': {'ping_pong/owngil': [20e-6, 25e-6, 30e-6],
                     'ping_pong/sharedgil': [40e-6],
                     'call/owngil': [8e-6, 9e-6, 10e-6],
@@ -73,12 +78,15 @@ def test_section_of_results_md(tmp_path):
         in text
     table = [line for line in lines if line.startswith('| ')]
     assert table[:6] == [
-        '| mechanism | wall time (median) | speedup |',
-        '| one thread of one interpreter, 2 units in turn | 1.1 s | 1.00x |',
-        '| 2 own-GIL interpreters, a thread each | 550 ms | 2.00x |',
-        '| 2 shared-GIL interpreters, a thread each | 1.15 s | 0.96x |',
-        '| 2 threads of one interpreter | 1.1 s | 1.00x |',
-        '| 2 processes (multiprocessing, fork) | 580 ms | 1.90x |',
+        '| mechanism | wall time (median) | speedup '
+        '| cores busy (CPU time / wall time) |',
+        '| one thread of one interpreter, 2 units in turn | 1.1 s | 1.00x '
+        '| 0.90 |',
+        '| 2 own-GIL interpreters, a thread each | 550 ms | 2.00x | 1.00 |',
+        '| 2 shared-GIL interpreters, a thread each | 1.15 s | 0.96x '
+        '| 1.00 |',
+        '| 2 threads of one interpreter | 1.1 s | 1.00x | 1.00 |',
+        '| 2 processes (multiprocessing, fork) | 580 ms | 1.90x | 2.00 |',
     ]
     assert table[6:] == [
         '| latency (median) | own-GIL | shared-GIL |',
@@ -116,7 +124,8 @@ def test_failed_and_missing_figures(tmp_path):
     text = '\n'.join(parallel.markdown(summary))
     assert '**This build has no immortal objects**' in text
     assert '- **Failed**: owngil, mp_fork' in text
-    assert '| 2 own-GIL interpreters, a thread each | n/a | n/a |' in text
+    assert '| 2 own-GIL interpreters, a thread each | n/a | n/a | n/a |' \
+        in text
     assert '| call(abs, 1) from the main interpreter | n/a | n/a |' in text
     assert 'One unit in one own-GIL' not in text
     assert 'Target:' not in text
@@ -170,4 +179,5 @@ def test_quick_run_writes_every_figure_or_names_its_failure(tmp_path):
         measured = data['wall'] if name == 'owngil' else data['latency']
         assert (name in measured) != (name in data['failed'])
     assert ('owngil_solo' in data['wall']) == ('owngil' in data['wall'])
+    assert set(data['cpu']) == set(data['wall'])
     assert '## Own-GIL interpreters in parallel' in proc.stdout
