@@ -453,8 +453,9 @@ def summarize(data):
     A dict: 'median' {mechanism: median wall seconds}, 'speedup'
     {mechanism: baseline median / its median}, 'busy' {mechanism: median
     over the rounds of CPU time / wall time, the cores it kept busy},
-    'latency_median' {NAME: median seconds}, and the run's description as
-    the file holds it.
+    'cpu_per_unit' {mechanism: median CPU seconds of a round / the units
+    it ran}, 'latency_median' {NAME: median seconds}, and the run's
+    description as the file holds it.
     """
     if data is None:
         return None
@@ -471,8 +472,12 @@ def summarize(data):
                 if wall > 0)
             for name, cpus in data.get('cpu', {}).items()
             if cpus and data.get('wall', {}).get(name)}
+    workers = data.get('workers') or 1
+    cpu_per_unit = {name: statistics.median(cpus)
+                    / (1 if name == SOLO else workers)
+                    for name, cpus in data.get('cpu', {}).items() if cpus}
     return dict(data, median=median, speedup=speedup, busy=busy,
-                latency_median=latency)
+                cpu_per_unit=cpu_per_unit, latency_median=latency)
 
 
 def load(directory):
@@ -532,8 +537,10 @@ def markdown(summary):
         'time the workers used over the wall time (median of the rounds): '
         f'up to {workers} for workers that run in parallel, at most 1 '
         'under one GIL, and lower wherever other processes took the '
-        'CPUs; it reads the same on a loaded machine, where the speedups '
-        'do not.',
+        'CPUs.  CPU time per unit is what a unit of work costs each way, '
+        'whatever the load: on an idle machine the speedup of workers '
+        'that run in parallel approaches N times the baseline\'s CPU time '
+        'per unit over theirs.',
         '',
         f'- Python: {summary.get("python", "?").splitlines()[0]}, '
         f'immortal objects: '
@@ -553,19 +560,21 @@ def markdown(summary):
     if summary.get('failed'):
         lines.append(f'- **Failed**: {", ".join(summary["failed"])}')
     lines += ['', '| mechanism | wall time (median) | speedup '
-              '| cores busy (CPU time / wall time) |',
-              '|---|---|---|---|']
+              '| cores busy (CPU time / wall time) | CPU time per unit |',
+              '|---|---|---|---|---|']
     for name in ('baseline', *MECHANISMS):
         value = summary['median'].get(name)
         busy = summary.get('busy', {}).get(name)
-        busy = 'n/a' if busy is None else f'{busy:.2f}'
+        cpu = summary.get('cpu_per_unit', {}).get(name)
+        extra = ['n/a' if busy is None else f'{busy:.2f}',
+                 'n/a' if cpu is None else _fmt_time(cpu)]
         if value is None:
-            cells = ['n/a', 'n/a', busy]
+            cells = ['n/a', 'n/a', *extra]
         elif name == 'baseline':
-            cells = [_fmt_time(value), '1.00x', busy]
+            cells = [_fmt_time(value), '1.00x', *extra]
         else:
             cells = [_fmt_time(value), f'{summary["speedup"][name]:.2f}x',
-                     busy]
+                     *extra]
         lines.append(f'| {LABELS[name].format(n=workers)} | '
                      + ' | '.join(cells) + ' |')
     lines += ['', '| latency (median) | own-GIL | shared-GIL |',

@@ -79,14 +79,16 @@ def test_section_of_results_md(tmp_path):
     table = [line for line in lines if line.startswith('| ')]
     assert table[:6] == [
         '| mechanism | wall time (median) | speedup '
-        '| cores busy (CPU time / wall time) |',
+        '| cores busy (CPU time / wall time) | CPU time per unit |',
         '| one thread of one interpreter, 2 units in turn | 1.1 s | 1.00x '
-        '| 0.90 |',
-        '| 2 own-GIL interpreters, a thread each | 550 ms | 2.00x | 1.00 |',
+        '| 0.90 | 500 ms |',
+        '| 2 own-GIL interpreters, a thread each | 550 ms | 2.00x | 1.00 '
+        '| 550 ms |',
         '| 2 shared-GIL interpreters, a thread each | 1.15 s | 0.96x '
-        '| 1.00 |',
-        '| 2 threads of one interpreter | 1.1 s | 1.00x | 1.00 |',
-        '| 2 processes (multiprocessing, fork) | 580 ms | 1.90x | 2.00 |',
+        '| 1.00 | 575 ms |',
+        '| 2 threads of one interpreter | 1.1 s | 1.00x | 1.00 | 550 ms |',
+        '| 2 processes (multiprocessing, fork) | 580 ms | 1.90x | 2.00 '
+        '| 580 ms |',
     ]
     assert table[6:] == [
         '| latency (median) | own-GIL | shared-GIL |',
@@ -116,6 +118,7 @@ def test_target_row_pass_and_miss(tmp_path):
 def test_failed_and_missing_figures(tmp_path):
     data = fake_result(immortal_objects=False, failed=['owngil', 'mp_fork'],
                        wall={'baseline': [1.0], 'threads': [1.0]},
+                       cpu={'baseline': [1.0], 'threads': [1.0]},
                        latency={})
     summary = parallel.summarize(data)
     assert parallel.target_row(summary) == [
@@ -124,8 +127,8 @@ def test_failed_and_missing_figures(tmp_path):
     text = '\n'.join(parallel.markdown(summary))
     assert '**This build has no immortal objects**' in text
     assert '- **Failed**: owngil, mp_fork' in text
-    assert '| 2 own-GIL interpreters, a thread each | n/a | n/a | n/a |' \
-        in text
+    assert '| 2 own-GIL interpreters, a thread each | n/a | n/a | n/a ' \
+        '| n/a |' in text
     assert '| call(abs, 1) from the main interpreter | n/a | n/a |' in text
     assert 'One unit in one own-GIL' not in text
     assert 'Target:' not in text
