@@ -1,7 +1,8 @@
 """Write the benchmark table and plots: python -m bench.report DIR.
 
 Read the pyperf JSON files that the cases left in DIR (and run-info.json,
-which bench.run writes; and DIR/pyperformance/, through bench.speed) and
+which bench.run writes; DIR/parallel.json, through bench.parallel; and
+DIR/pyperformance/, through bench.speed) and
 write DIR/results.md, DIR/latency.png and DIR/throughput.png.  Targets
 are judged here, PASS or MISS, and a miss is never an error.
 """
@@ -15,7 +16,7 @@ import sys
 
 import pyperf
 
-from bench import speed
+from bench import parallel, speed
 from bench.cases.memory import PAYLOAD, memory_figure
 from bench.cases.payload import SIZES
 from bench.mechanisms import LABELS
@@ -98,7 +99,8 @@ def load(directory):
     figures = {}
     metadata = {}
     for path in sorted(directory.glob('*.json')):
-        if path.name == 'run-info.json':
+        # run-info.json and the parallel case's file are not pyperf files.
+        if path.name in ('run-info.json', parallel.RESULT_FILE):
             continue
         for bench in pyperf.BenchmarkSuite.load(str(path)):
             name = bench.get_name()
@@ -382,7 +384,8 @@ def _interrupt_rows(figures):
     return rows
 
 
-def markdown(figures, metadata, info, operations, speed_summary=None):
+def markdown(figures, metadata, info, operations, speed_summary=None,
+             parallel_summary=None):
     machine = info.get('machine') or {
         'cpu': metadata.get('cpu_model_name', 'unknown'),
         'cores': metadata.get('cpu_count', '?'),
@@ -412,7 +415,10 @@ def markdown(figures, metadata, info, operations, speed_summary=None):
         failed = info.get('failed_benchmarks') or info['failed']
         lines.append(f'- **Failed**: {", ".join(failed)}; their figures '
                      'are missing (n/a).')
-    if not any(name.endswith('/' + OURS) for name in figures):
+    # Only the cases that leave pyperf files say whether the module was
+    # importable: a run of the parallel or pyperformance case alone has
+    # none.
+    if figures and not any(name.endswith('/' + OURS) for name in figures):
         lines.append('- **The interpreters module was not importable in '
                      'this build: its figures are n/a.**')
     lines += [
@@ -427,8 +433,10 @@ def markdown(figures, metadata, info, operations, speed_summary=None):
         _table(['benchmark', 'interpreters', 'compared with', 'ratio',
                 'target', 'status'],
                [judge(target, figures) for target in TARGETS]
-               + [_speed_row(speed_summary)]),
+               + [parallel.target_row(parallel_summary),
+                  _speed_row(speed_summary)]),
         '',
+        *parallel.markdown(parallel_summary),
         *speed.markdown(speed_summary),
         '## Medians',
         '',
@@ -560,7 +568,8 @@ def main(argv=None):
     directory = pathlib.Path(argv[0])
     figures, metadata = load(directory)
     speed_summary = speed.summarize(directory)
-    if not figures and speed_summary is None:
+    parallel_summary = parallel.load(directory)
+    if not figures and speed_summary is None and parallel_summary is None:
         print(f'error: no benchmark results in {directory}', file=sys.stderr)
         return 1
     info_path = directory / 'run-info.json'
@@ -569,7 +578,8 @@ def main(argv=None):
     operations = {op: title.format(workers=workers)
                   for op, title in OPERATIONS.items()}
     (directory / 'results.md').write_text(
-        markdown(figures, metadata, info, operations, speed_summary))
+        markdown(figures, metadata, info, operations, speed_summary,
+                 parallel_summary))
     plot_latency(figures, operations, directory / 'latency.png')
     plot_throughput(figures, directory / 'throughput.png')
     print(f'wrote {directory / "results.md"}, latency.png, throughput.png')

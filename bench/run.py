@@ -2,8 +2,10 @@
 
 Make a virtual environment of the built ./python holding pyperf and
 matplotlib (bench/requirements.txt), run every case module of bench/cases
-in it, and the `pyperformance` case (bench.speed_run: our build against
-pristine 3.11.2, never part of the quick run), then bench.report, which
+in it, the `parallel` case (bench.parallel_run: own-GIL interpreters on
+every core, with the build configured --with-immortal-objects) and the
+`pyperformance` case (bench.speed_run: our build against pristine 3.11.2;
+neither is part of the quick run unless named), then bench.report, which
 writes the table and the plots.  Exit non-zero if any benchmark failed;
 timings are never judged here.
 """
@@ -21,21 +23,21 @@ import time
 
 from driver import config, venv
 
-from bench import speed_run
+from bench import parallel, parallel_run, speed_run
 
 BENCH = pathlib.Path(__file__).resolve().parent
 
 # In the order they run: cheap and quick first.
 CASES = ('lifecycle', 'calls', 'queues', 'busy', 'payload', 'fanout',
          'executors', 'wakeup', 'interrupt', 'memory', 'buffers',
-         'pyperformance')
+         'parallel', 'pyperformance')
 
 # Cases that are not modules of bench/cases: run in this process.
-IN_PROCESS = {'pyperformance': speed_run}
+IN_PROCESS = {'parallel': parallel_run, 'pyperformance': speed_run}
 
-# Cases left out of the quick run unless named: pyperformance against
-# pristine takes about 10 minutes and needs a second build.
-NOT_QUICK = frozenset({'pyperformance'})
+# Cases left out of the quick run unless named: each needs a second build
+# (pyperformance against pristine also takes about 10 minutes).
+NOT_QUICK = frozenset({'parallel', 'pyperformance'})
 
 # Cases that measure memory, not time: no pyperf Runner, fewer options.
 PLAIN = frozenset({'memory', 'buffers'})
@@ -91,6 +93,9 @@ def _count_benchmarks(out):
         data = json.loads(path.read_text())
         if isinstance(data, dict) and 'benchmarks' in data:
             count += len(data['benchmarks'])
+        elif path.name == parallel.RESULT_FILE:
+            count += (len(data.get('wall', {}))
+                      + len(data.get('latency', {})))
     return count
 
 
@@ -111,7 +116,7 @@ def _run_in_process(case, build_root, out, quick, info):
     """Run a case of IN_PROCESS; return 0 or 1 like a case module."""
     try:
         failed = IN_PROCESS[case].run(build_root, out, quick)
-    except speed_run.SpeedError as exc:
+    except (speed_run.SpeedError, parallel_run.ParallelError) as exc:
         print(f'error: {case}: {exc}', file=sys.stderr)
         return 1
     info['failed_benchmarks'] += failed
