@@ -13,7 +13,8 @@
 #                   every benchmark once, briefly; part of make test;
 #                   bench-pyperformance: only the speed comparison with
 #                   pristine 3.11.2)
-#   make test-debug, test-asan, test-tsan, test-stress, fullsuite: see
+#   make test-owngil, test-debug, test-asan, test-tsan, test-stress,
+#                   fullsuite: see
 #                   README.md
 #
 # CPYTHON_DOWNLOAD_CACHE names a directory that may hold the tarball.
@@ -95,7 +96,12 @@ fullsuite: python
 fullsuite-baseline: deps | $(BUILD_DIR)
 	@$(DRIVER) fullsuite-baseline
 
-.PHONY: test-debug test-asan test-tsan
+.PHONY: test-owngil test-debug test-asan test-tsan
+# Our tests on the build configured --with-immortal-objects, where
+# interpreters with their own GIL run (the default build skips them).
+test-owngil: owngil
+	@$(DRIVER) check owngil -j $(JOBS)
+
 # Our tests on a --with-pydebug build, hunting reference leaks (-R 3:3).
 test-debug: deps | $(BUILD_DIR)
 	@$(LOCK) $(DRIVER) build debug -j $(JOBS)

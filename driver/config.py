@@ -51,6 +51,7 @@ REGRTESTS = (
     "test_interpreters_globals",
     "test_interpreters_owngil",
     "test_interpreters_owngil_stress",
+    "test_immortal_objects",
     "test_concurrent_interpreters",
     "test_concurrent_interpreters_queues",
     "test_concurrent_interpreters_main",
@@ -80,6 +81,7 @@ OUR_REGRTESTS = (
     "test_interpreters_globals",
     "test_interpreters_owngil",
     "test_interpreters_owngil_stress",
+    "test_immortal_objects",
     "test_concurrent_interpreters",
     "test_concurrent_interpreters_queues",
     "test_concurrent_interpreters_main",
@@ -93,6 +95,9 @@ TSAN_SUPPRESSIONS = REPO / "driver" / "tsan-suppressions.txt"
 CHECKS = {
     # The heavy stress tests (-u cpu) on the release build.
     "release": {"args": ("--fail-env-changed", "-u", "cpu"), "env": {}},
+    # The release build configured --with-immortal-objects (make owngil):
+    # the only optimized build where interpreters with their own GIL run.
+    "owngil": {"args": ("--fail-env-changed",), "env": {}},
     # No leaked references, memory blocks, file descriptors or threads.
     "debug": {"args": ("-R", "3:3", "--fail-env-changed"), "env": {}},
     # Any sanitizer report ends the process with an error.  The heavy
