@@ -251,6 +251,19 @@ class OwnGILInternedTests(unittest.TestCase):
             """)
         self.assertEqual(eval(result), main_ids)
 
+    def test_one_character_names(self):
+        # type.__setattr__() interns the name and requires it interned: the
+        # one-character strings are, in every interpreter (deep-frozen code
+        # has equal strings of its own, which must not take their place).
+        result = self.run_own("""
+            class C:
+                pass
+            C.x = 1
+            setattr(C, chr(0xe9), 2)
+            result = C.x, getattr(C, chr(0xe9))
+            """)
+        self.assertEqual(result, '(1, 2)')
+
     def test_slot_names(self):
         # update_slot() finds the slots by the pointer of their names,
         # which the interpreters share.
