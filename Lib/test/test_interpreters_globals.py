@@ -6,6 +6,7 @@
 # The races these fixes remove need interpreters that do not share a GIL;
 # the ThreadSanitizer stress tests cover them.  These tests check what one
 # GIL can observe: that behaviour stays as it was.
+import subprocess
 import sys
 import unittest
 from textwrap import dedent
@@ -296,6 +297,7 @@ class OwnGILInternedTests(unittest.TestCase):
         new = sys.intern(''.join(['new ', 'in main']))
         self.assertIs(sys.intern(''.join(['new ', 'in ', 'main'])), new)
 
+    @support.requires_resource('cpu')
     @threading_helper.requires_working_threading()
     def test_two_interpreters_in_parallel(self):
         # Two interpreters with their own GIL intern and free strings at the
@@ -312,11 +314,17 @@ class OwnGILInternedTests(unittest.TestCase):
             import _testinternalcapi
 
             a_looping, b_looping, a_gone = [os.pipe() for _ in range(3)]
+            # No builtin type, no small int: objects of its own only.
             LOOP = '''if 1:
                 import sys
-                for r in range(1000, 1040):
-                    keep = [sys.intern('text %d %d' % (r, j))
-                            for j in range(1000, 3000)]
+                r = 1000
+                while r < 1040:
+                    keep = []
+                    j = 1000
+                    while j < 3000:
+                        keep += [sys.intern('text %d %d' % (r, j))]
+                        j += 1
+                    r += 1
                 result = len(keep)
                 '''
             CODE_A = (f'import os\\n'
@@ -358,8 +366,16 @@ class OwnGILInternedTests(unittest.TestCase):
             expected = {'a': ('2000', None), 'b': ('2000', None)}
             assert results == expected, results
             """)
-        script_helper.assert_python_ok(
+        proc = script_helper.spawn_python(
             '-c', f'TIMEOUT = {support.SHORT_TIMEOUT}\n' + code)
+        with proc:
+            try:
+                out, _ = proc.communicate(timeout=support.LONG_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                self.fail('the interpreters did not end')
+        self.assertEqual(proc.returncode, 0, out.decode(errors='replace'))
 
 if __name__ == '__main__':
     unittest.main()
