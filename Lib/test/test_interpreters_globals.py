@@ -6,6 +6,7 @@
 # The races these fixes remove need interpreters that do not share a GIL;
 # the ThreadSanitizer stress tests cover them.  These tests check what one
 # GIL can observe: that behaviour stays as it was.
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -502,6 +503,180 @@ class OwnGILCountersAndTablesTests(unittest.TestCase):
         self.assertEqual(results, {name: [(None, expected)] * 3
                                    for name in ('a', 'b')})
 
+
+@support.cpython_only
+class OwnGILInternedTests(unittest.TestCase):
+    """Interned strings in interpreters with their own GIL (patch 0028),
+    through the private hook of _testinternalcapi (patch 0018)."""
+
+    def setUp(self):
+        self.capi = import_helper.import_module('_testinternalcapi')
+
+    def run_own(self, code):
+        info = self.capi.run_in_own_gil_interpreter(
+            dedent(code), timeout=support.SHORT_TIMEOUT)
+        self.assertIsNone(info['error'])
+        self.assertTrue(info['own_gil'])
+        return info['result']
+
+    def test_own_strings(self):
+        # The main interpreter interned the text first: the other
+        # interpreter interns a string of its own, once.
+        kept = sys.intern(''.join(['interned ', 'in main']))
+        result = self.run_own("""
+            import sys
+            first = sys.intern(''.join(['interned ', 'in main']))
+            again = sys.intern(' '.join(['interned', 'in main']))
+            result = id(first), first is again
+            """)
+        own_id, same = eval(result)
+        self.assertNotEqual(own_id, id(kept))
+        self.assertTrue(same)
+        self.assertIs(sys.intern(''.join(['interned ', 'in main'])), kept)
+
+    def test_static_strings_are_shared(self):
+        # _Py_ID() and _Py_STR() strings (which C code compares by pointer)
+        # and the one-character strings are the same objects in every
+        # interpreter, the interned ones for their text.
+        texts = ['__init__', '__rmatmul__', 'zipimporter', '<module>', '.',
+                 '', 'x', '\xe9']
+        main_ids = [id(sys.intern(''.join(list(text)))) for text in texts]
+        result = self.run_own(f"""
+            import sys
+            result = [id(sys.intern(''.join(list(text))))
+                      for text in {texts!r}]
+            """)
+        self.assertEqual(eval(result), main_ids)
+
+    def test_one_character_names(self):
+        # type.__setattr__() interns the name and requires it interned: the
+        # one-character strings are, in every interpreter (deep-frozen code
+        # has equal strings of its own, which must not take their place).
+        result = self.run_own("""
+            class C:
+                pass
+            C.x = 1
+            setattr(C, chr(0xe9), 2)
+            result = C.x, getattr(C, chr(0xe9))
+            """)
+        self.assertEqual(result, '(1, 2)')
+
+    def test_slot_names(self):
+        # update_slot() finds the slots by the pointer of their names,
+        # which the interpreters share.
+        result = self.run_own("""
+            class C:
+                pass
+            C.__add__ = lambda self, other: 42
+            C.__len__ = lambda self: 7
+            result = C() + 1, len(C())
+            """)
+        self.assertEqual(result, '(42, 7)')
+
+    def test_many_interpreters(self):
+        # Strings interned and freed in many interpreters one after the
+        # other leave the main interpreter's interned strings as they were.
+        texts = [f'kept by main {i}' for i in range(100)]
+        kept = [sys.intern(''.join(list(text))) for text in texts]
+        code = f"""
+            import sys
+            own = [sys.intern('own %d' % i) for i in range(1000)]
+            equal = [sys.intern(''.join(list(text))) for text in {texts!r}]
+            assert all(sys.intern(s[:1] + s[1:]) is s for s in own + equal)
+            del own
+            result = len(equal)
+            """
+        for _ in range(50):
+            self.assertEqual(self.run_own(code), str(len(texts)))
+        for text, string in zip(texts, kept):
+            self.assertIs(sys.intern(''.join(list(text))), string)
+        new = sys.intern(''.join(['new ', 'in main']))
+        self.assertIs(sys.intern(''.join(['new ', 'in ', 'main'])), new)
+
+    @unittest.skipUnless(sysconfig.get_config_var('Py_IMMORTAL_OBJECTS'),
+                         'the counts of None, True, static types... race')
+    @support.requires_resource('cpu')
+    @threading_helper.requires_working_threading()
+    def test_two_interpreters_in_parallel(self):
+        # Two interpreters with their own GIL intern and free strings at the
+        # same time: with one dict for both, the process crashed
+        # (segmentation fault, "free(): invalid pointer").  Each of them
+        # starts and ends alone, while the other waits in os.read(): what
+        # they do then uses many objects that all interpreters share, whose
+        # counts are only safe under two GILs where they are immortal (a
+        # pydebug build without immortal objects saw the count of True and
+        # of static types drop to 0).  A thread of the main
+        # interpreter writes each byte that the other interpreter waits
+        # for if its own interpreter could not.
+        code = dedent("""
+            import os
+            import threading
+            import _testinternalcapi
+
+            a_looping, b_looping, a_gone = [os.pipe() for _ in range(3)]
+            # No builtin type, no small int, no NotImplemented (list +=):
+            # objects of its own only, but for a few True and False.
+            LOOP = '''if 1:
+                import sys
+                r = 1000
+                while r < 1040:
+                    keep = {}
+                    j = 1000
+                    while j < 3000:
+                        keep[j] = sys.intern('text %d %d' % (r, j))
+                        j += 1
+                    r += 1
+                result = len(keep)
+                '''
+            CODE_A = (f'import os\\n'
+                      f'os.write({a_looping[1]}, b"x")\\n'
+                      f'os.read({b_looping[0]}, 1)\\n') + LOOP
+            CODE_B = (f'import os\\n'
+                      f'os.write({b_looping[1]}, b"x")\\n'
+                      + LOOP +
+                      f'os.read({a_gone[0]}, 1)\\n')
+            results = {}
+
+            def run(name, code):
+                info = _testinternalcapi.run_in_own_gil_interpreter(
+                    code, timeout=TIMEOUT)
+                results[name] = (info['result'], info['error'])
+
+            def run_a():
+                try:
+                    run('a', CODE_A)
+                finally:
+                    os.write(a_looping[1], b'x')
+                    os.write(a_gone[1], b'x')
+
+            def run_b():
+                os.read(a_looping[0], 1)
+                try:
+                    run('b', CODE_B)
+                finally:
+                    os.write(b_looping[1], b'x')
+
+            threads = [threading.Thread(target=run_a),
+                       threading.Thread(target=run_b)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            for fd in a_looping + b_looping + a_gone:
+                os.close(fd)
+            expected = {'a': ('2000', None), 'b': ('2000', None)}
+            assert results == expected, results
+            """)
+        proc = script_helper.spawn_python(
+            '-c', f'TIMEOUT = {support.SHORT_TIMEOUT}\n' + code)
+        with proc:
+            try:
+                out, _ = proc.communicate(timeout=support.LONG_TIMEOUT)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.communicate()
+                self.fail('the interpreters did not end')
+        self.assertEqual(proc.returncode, 0, out.decode(errors='replace'))
 
 if __name__ == '__main__':
     unittest.main()
