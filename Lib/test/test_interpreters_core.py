@@ -731,6 +731,8 @@ class OwnObmallocTests(unittest.TestCase):
             self.malloc_stats(main, 'arenas allocated current'))
         self.assertIsNone(
             self.malloc_stats(main, 'arenas of ended interpreters'))
+        # No interpreter was handed a block of another one to free.
+        self.assertNotIn('blocks of other interpreters', err)
 
 
 _testinternalcapi = import_helper.import_module('_testinternalcapi')
