@@ -661,6 +661,13 @@ class OwnObmallocTests(unittest.TestCase):
     """An interpreter with its own GIL allocates its objects from pymalloc
     pools and arenas of its own (patch 0033)."""
 
+    def setUp(self):
+        # Sanitizer builds are built without pymalloc; the children run
+        # with the allocator of this process.
+        _testcapi = import_helper.import_module('_testcapi')
+        if not _testcapi.pymem_getallocatorsname().startswith('pymalloc'):
+            self.skipTest('pymalloc is not in use')
+
     @staticmethod
     def malloc_stats(text, name):
         # sys._debugmallocstats() writes to the C stderr: run it in a
