@@ -4,7 +4,8 @@
 # current thread state, and each interpreter its own subclasses of and
 # weak references to the static types that all share.  An interpreter
 # marked for it (as those with their own GIL will be) creates only the
-# extension modules on the list in Python/import.c.
+# extension modules on the list in Python/import.c.  An interpreter with
+# its own GIL has pymalloc arenas of its own.
 import ast
 import os
 import re
@@ -654,6 +655,91 @@ class OwnGILTests(unittest.TestCase):
         self.assertEqual(len(lines), 2, lines)
         SignalTests.assert_prompt(self, lines[0], sent)
         self.assertEqual(lines[1], 'main KeyboardInterrupt')
+
+
+class OwnObmallocTests(unittest.TestCase):
+    """An interpreter with its own GIL allocates its objects from pymalloc
+    pools and arenas of its own (patch 0033)."""
+
+    def setUp(self):
+        # Sanitizer builds are built without pymalloc; the children run
+        # with the allocator of this process.
+        _testcapi = import_helper.import_module('_testcapi')
+        if not _testcapi.pymem_getallocatorsname().startswith('pymalloc'):
+            self.skipTest('pymalloc is not in use')
+
+    @staticmethod
+    def malloc_stats(text, name):
+        # sys._debugmallocstats() writes to the C stderr: run it in a
+        # child process.
+        match = re.search(rf'^# {name} += +([\d,]+)$', text, re.MULTILINE)
+        return None if match is None else int(match[1].replace(',', ''))
+
+    def run_script(self, script):
+        _, out, err = script_helper.assert_python_ok('-c', dedent(script))
+        return out.decode(), err.decode()
+
+    @support.requires_subprocess()
+    def test_objects_come_from_pymalloc(self):
+        # With patch 0019 alone, the interpreter took every block from
+        # the raw allocator and sys._debugmallocstats() printed nothing.
+        code = dedent("""
+            import sys
+            before = sys.getallocatedblocks()
+            keep = [str(i) for i in range(10_000)]
+            grown = sys.getallocatedblocks() - before
+            sys._debugmallocstats()
+            result = grown
+            """)
+        out, err = self.run_script(f"""
+            import _testinternalcapi
+            info = _testinternalcapi.run_in_own_gil_interpreter(
+                {code!r}, timeout={support.SHORT_TIMEOUT})
+            print(info['error'], info['result'])
+            """)
+        error, grown = out.split()
+        self.assertEqual(error, 'None')
+        self.assertGreaterEqual(int(grown), 10_000)
+        # Its own arenas, which hold the 10,000 strings: more than the
+        # state of an interpreter that only started.
+        in_blocks = self.malloc_stats(err, 'bytes in allocated blocks')
+        self.assertIsNotNone(in_blocks, err)
+        self.assertGreaterEqual(in_blocks, 10_000 * sys.getsizeof('1234'))
+        self.assertGreaterEqual(
+            self.malloc_stats(err, 'arenas allocated current'), 1)
+
+    @support.requires_subprocess()
+    def test_arenas_freed_at_the_end(self):
+        # Fifty interpreters, each filling several arenas of its own: all
+        # are freed when the interpreter ends, none is left behind.
+        code = dedent("""
+            import sys
+            keep = [str(i) * 3 for i in range(30_000)]
+            sys._debugmallocstats()
+            """)
+        out, err = self.run_script(f"""
+            import sys, _testinternalcapi
+            for _ in range(50):
+                info = _testinternalcapi.run_in_own_gil_interpreter(
+                    {code!r}, timeout={support.SHORT_TIMEOUT})
+                assert info['error'] is None, info
+            print('main', flush=True)
+            sys.stderr.write('main\\n')
+            sys.stderr.flush()
+            sys._debugmallocstats()
+            """)
+        self.assertEqual(out, 'main\n')
+        own, main = err.split('main\n')
+        arenas = re.findall(r'^# arenas allocated current += +(\d+)$',
+                            own, re.MULTILINE)
+        self.assertEqual(len(arenas), 50)
+        self.assertTrue(all(int(n) >= 2 for n in arenas), arenas)
+        self.assertIsNotNone(
+            self.malloc_stats(main, 'arenas allocated current'))
+        self.assertIsNone(
+            self.malloc_stats(main, 'arenas of ended interpreters'))
+        # No interpreter was handed a block of another one to free.
+        self.assertNotIn('blocks of other interpreters', err)
 
 
 _testinternalcapi = import_helper.import_module('_testinternalcapi')
