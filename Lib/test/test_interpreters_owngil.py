@@ -154,30 +154,30 @@ class OwnGILTests(TestBase):
 
     def test_runs_in_parallel(self):
         # The spinner never lets its GIL go (a switch interval of 1000 s,
-        # which a new GIL takes from its creator's) and reads a byte of
-        # shared memory until it changes or a deadline passes; another
-        # interpreter's thread changes it.  Only a GIL of its own lets
-        # that thread run meanwhile.
+        # which a new GIL takes from its creator's) and polls a queue
+        # until an item comes or a deadline passes; another interpreter's
+        # thread puts the item.  Only a GIL of its own lets that thread run
+        # meanwhile.
         interval = sys.getswitchinterval()
         sys.setswitchinterval(1000)
         self.addCleanup(sys.setswitchinterval, interval)
         spinner = cinterpreters.create(own_gil=True)
-        setter = cinterpreters.create(own_gil=True)
+        sender = cinterpreters.create(own_gil=True)
         started = cinterpreters.create_queue()
         results = cinterpreters.create_queue()
-        flag = memoryview(bytearray(1))
-        for interp in (spinner, setter):
-            interp.prepare_main(started=started, results=results, flag=flag,
+        items = cinterpreters.create_queue()
+        for interp in (spinner, sender):
+            interp.prepare_main(started=started, results=results, items=items,
                                 timeout=support.SHORT_TIMEOUT)
         thread = threading.Thread(target=spinner.exec, args=(SPIN,))
         thread.start()
         try:
-            setter.exec('started.get(timeout=timeout); flag[0] = 1')
+            sender.exec('started.get(timeout=timeout); items.put(1)')
         finally:
             thread.join()
         self.assertIs(results.get(timeout=support.SHORT_TIMEOUT), True)
         spinner.close()
-        setter.close()
+        sender.close()
 
     def test_timeout_and_interrupt(self):
         interp = cinterpreters.create(own_gil=True)
@@ -226,9 +226,15 @@ SPIN = dedent("""
     import time
     started.put(None)
     deadline = time.monotonic() + timeout
-    while not flag[0] and time.monotonic() < deadline:
-        pass
-    results.put(bool(flag[0]))
+    got = False
+    while not got and time.monotonic() < deadline:
+        try:
+            items.get_nowait()
+        except Exception:
+            pass
+        else:
+            got = True
+    results.put(got)
     """)
 
 
