@@ -133,6 +133,20 @@ class OwnGILTests(TestBase):
         for interp in (own1, own2, shared):
             interp.close()
 
+    def test_memoryview_outlives_its_interpreter(self):
+        # The exporting object stays behind (leaked, as 3.11 leaves what
+        # outlives an interpreter) rather than moving to the main
+        # interpreter's collector from another GIL.
+        interp = cinterpreters.create(own_gil=True)
+        q = cinterpreters.create_queue()
+        interp.prepare_main(q=q)
+        interp.exec('q.put(memoryview(bytearray(b"abc" * 1000)))')
+        view = q.get(timeout=support.SHORT_TIMEOUT)
+        interp.close()
+        self.assertEqual(bytes(view[:6]), b'abcabc')
+        self.assertEqual(len(view), 3000)
+        view.release()
+
     def test_threads_inside(self):
         interp = cinterpreters.create(own_gil=True)
         q = cinterpreters.create_queue()

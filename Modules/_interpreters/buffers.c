@@ -610,7 +610,12 @@ buffers_end_interpreter(PyThreadState *tstate, PyThreadState *caller)
     buffers_lock();
     Py_ssize_t count = exports_set_ending(id);
     buffers_unlock();
-    if (count > 0) {
+    /* The hand-over writes the main interpreter's GC lists, which only a
+       holder of the main GIL may do: an interpreter with its own GIL
+       leaves the objects behind its exports leaked instead, as 3.11 does
+       with whatever outlives an interpreter, so that the memory stays
+       valid. */
+    if (count > 0 && !_PyInterpreterState_HasOwnGIL(tstate->interp)) {
         exports_plan_hand_over();
     }
 
