@@ -72,8 +72,9 @@ TIMEOUT = 300.0
 MECHANISMS = ('owngil', 'sharedgil', 'threads', 'mp_fork')
 # Not a mechanism: one unit in one own-GIL interpreter while nothing else
 # of the benchmark runs.  Set against the baseline's time per unit, it
-# separates what such an interpreter costs alone (its objects come from
-# the raw allocator, core patch 0019) from how it scales.
+# separates what such an interpreter costs alone (its own pymalloc state,
+# core patch 0033, found through a thread-local pointer) from how it
+# scales.
 SOLO = 'owngil_solo'
 LABELS = {
     'baseline': 'one thread of one interpreter, {n} units in turn',
@@ -593,8 +594,7 @@ def markdown(summary):
         lines += ['', f'One unit in one own-GIL interpreter, nothing else '
                   f'running: {_fmt_time(solo)}, against '
                   f'{_fmt_time(base / workers)} a unit in the baseline '
-                  f'({solo / (base / workers):.2f}x its time; an own-GIL '
-                  'interpreter takes its objects from malloc, not pymalloc).']
+                  f'({solo / (base / workers):.2f}x its time).']
     speedup = summary['speedup'].get('owngil')
     lines.append('')
     if speedup is not None:
