@@ -282,6 +282,38 @@ class ProcessTests(unittest.TestCase):
             '''))
         self.assertIn(b'started', out)
 
+    @unittest.skipUnless(hasattr(os, 'kill') and sys.platform != 'win32',
+                         'needs to send SIGINT to a child process')
+    def test_ctrl_c(self):
+        # SIGINT reaches the main interpreter's handler whatever runs:
+        # the main thread, busy in an own-GIL interpreter's loop, gets
+        # KeyboardInterrupt there, and the interpreter still closes.
+        import signal
+        import subprocess
+        code = dedent('''
+            from concurrent import interpreters
+            interp = interpreters.create(own_gil=True)
+            try:
+                # 'ready' once the loop's interpreter runs: a SIGINT
+                # before the try would end the script instead.
+                interp.exec('print("ready", flush=True)\\nwhile True: pass')
+            except KeyboardInterrupt:
+                print('KeyboardInterrupt', flush=True)
+            interp.close()
+            print('closed', flush=True)
+            ''')
+        with subprocess.Popen([sys.executable, '-c', code],
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as proc:
+            try:
+                self.assertEqual(proc.stdout.readline(), b'ready\n')
+                proc.send_signal(signal.SIGINT)
+                out, err = proc.communicate(timeout=support.SHORT_TIMEOUT)
+            finally:
+                proc.kill()
+        self.assertEqual(out, b'KeyboardInterrupt\nclosed\n', err)
+        self.assertEqual(proc.returncode, 0, err)
+
     @support.requires_fork()
     def test_fork(self):
         rc, out, err = script_helper.assert_python_ok('-c', dedent('''
