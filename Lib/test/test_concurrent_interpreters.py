@@ -1,6 +1,6 @@
 # Tests for the concurrent.interpreters module (PEP 734, as in Python 3.14).
-import contextlib
 import copy
+import functools
 import gc
 import os
 import pickle
@@ -10,6 +10,7 @@ import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import os_helper
 from test.support import script_helper
 from test.support import threading_helper
@@ -70,52 +71,12 @@ def os_write(fd, data):
     os.write(fd, data)
 
 
-class TestBase(unittest.TestCase):
-    """Close every interpreter a test made."""
+class TestBase(interpreters_helper.TestBase):
 
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        # Newest first: one of them may have been created inside another.
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
-
-    def pipe(self):
-        r, w = os.pipe()
-        self.addCleanup(os.close, r)
-        self.addCleanup(os.close, w)
-        return r, w
-
-    @contextlib.contextmanager
     def running(self, interp_id):
         """Keep interp_id running code in another thread for the block."""
-        started_r, started_w = self.pipe()
-        release_r, release_w = self.pipe()
-        errors = []
-
-        def run():
-            try:
-                _interpreters.run_string(
-                    interp_id, f'import os; os.write({started_w}, b"1"); '
-                               f'os.read({release_r}, 1)')
-            except BaseException as exc:
-                errors.append(exc)
-            finally:
-                os.write(started_w, b'0')
-
-        thread = threading.Thread(target=run)
-        thread.start()
-        try:
-            if os.read(started_r, 1) != b'1':
-                raise AssertionError(f'run_string() failed: {errors}')
-            yield
-        finally:
-            os.write(release_w, b'1')
-            threading_helper.join_thread(thread)
-        if errors:
-            raise errors[0]
+        return interpreters_helper.running(
+            functools.partial(_interpreters.run_string, interp_id))
 
 
 # ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import os_helper
 from test.support import script_helper
 
@@ -17,16 +18,7 @@ from concurrent import interpreters
 import interpreters as pep554
 
 
-class TestBase(unittest.TestCase):
-    """Close every interpreter a test made."""
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
+class TestBase(interpreters_helper.TestBase):
 
     def define_in_main(self, source):
         """Run source as code of a __main__ module; return its namespace.

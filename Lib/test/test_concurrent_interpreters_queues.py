@@ -10,6 +10,7 @@ import weakref
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import script_helper
 from test.support import threading_helper
 
@@ -34,20 +35,7 @@ class Unpicklable:
         raise TypeError('no pickling')
 
 
-class TestBase(unittest.TestCase):
-    """Close every interpreter a test made."""
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        # Newest first: one of them may have been created inside another.
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            try:
-                _interpreters.destroy(interp_id)
-            except _interpreters.InterpreterNotFoundError:
-                pass
+class TestBase(interpreters_helper.TestBase):
 
     def put_from(self, q, obj=None, **kwargs):
         """Make q.put(obj, **kwargs) run in a new interpreter; return it."""

@@ -10,6 +10,7 @@ from concurrent import futures
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import os_helper
 from test.support import script_helper
 from test.support import threading_helper
@@ -686,11 +687,7 @@ class TerminateWorkersTests(TestBase):
                     self.check_interrupted(fut)
             self.check_workers_ended(executor)
         # Drop what the tasks that started reported.
-        while True:
-            try:
-                started.get_nowait()
-            except interpreters.QueueEmpty:
-                break
+        interpreters_helper.drain(started)
 
 
 class AsyncioTests(TestBase):

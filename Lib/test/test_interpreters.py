@@ -19,6 +19,7 @@ import zipfile
 from textwrap import dedent, indent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import os_helper
 from test.support import script_helper
 from test.support import sigint_helper
@@ -89,36 +90,9 @@ def run_output(interp, source):
         return rfile.read()
 
 
-@contextlib.contextmanager
 def running(interp):
     """Keep interp running code in another thread for the with block."""
-    started_r, started_w = os.pipe()
-    release_r, release_w = os.pipe()
-    errors = []
-
-    def run():
-        try:
-            interp.run(f'import os; os.write({started_w}, b"1"); '
-                       f'os.read({release_r}, 1)')
-        except BaseException as exc:
-            errors.append(exc)
-        finally:
-            # Unblock the waiting thread below even if run() failed early.
-            os.write(started_w, b'0')
-
-    thread = threading.Thread(target=run)
-    thread.start()
-    try:
-        if os.read(started_r, 1) != b'1':
-            raise AssertionError(f'run() failed: {errors}')
-        yield
-    finally:
-        os.write(release_w, b'1')
-        threading_helper.join_thread(thread)
-        for fd in (started_r, started_w, release_r, release_w):
-            os.close(fd)
-    if errors:
-        raise errors[0]
+    return interpreters_helper.running(interp.run)
 
 
 @contextlib.contextmanager
@@ -177,19 +151,16 @@ def run_script(testcase, source, *, send_sigint_after=None, blocked=False,
     return proc.returncode, out, err
 
 
-class TestBase(unittest.TestCase):
+class TestBase(interpreters_helper.TestBase):
     """Destroy every interpreter and drop every queue a test made."""
 
     def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
+        super().setUp()
         self._queues = []
 
     def tearDown(self):
         self._queues.clear()
-        # Newest first: one of them may have been created inside another.
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
+        super().tearDown()
 
     def create_queue(self, maxsize=0):
         q = interpreters.create_queue(maxsize)

@@ -8,6 +8,7 @@ import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import script_helper
 from test.support import threading_helper
 
@@ -78,14 +79,6 @@ class ConcurrentAPI:
 
 class BufferTests:
     """Tests that run through both modules (see the subclasses)."""
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
 
     def check_writes_both_ways(self, obj, view, first=65, second=66):
         interp = self.create()
@@ -436,11 +429,12 @@ class BufferTests:
 
 
 class InterpretersBufferTests(InterpretersAPI, BufferTests,
-                              unittest.TestCase):
+                              interpreters_helper.TestBase):
     pass
 
 
-class ConcurrentBufferTests(ConcurrentAPI, BufferTests, unittest.TestCase):
+class ConcurrentBufferTests(ConcurrentAPI, BufferTests,
+                            interpreters_helper.TestBase):
 
     def test_unbound_views_go(self):
         # The views that a closed interpreter left in a queue go with it

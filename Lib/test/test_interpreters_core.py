@@ -19,6 +19,7 @@ import weakref
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import script_helper
 from test.support import sigint_helper
 from test.support import threading_helper
@@ -36,17 +37,7 @@ requires_sigint = unittest.skipIf(sys.platform == 'win32',
                                   'needs POSIX signal delivery')
 
 
-class TestBase(unittest.TestCase):
-    """Destroy every interpreter a test made."""
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        # Newest first: one of them may have been created inside another.
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
+class TestBase(interpreters_helper.TestBase):
 
     def destroy_while_alive(self, code, times=3):
         """Run code in new interpreters, each destroyed while what the code

@@ -16,22 +16,11 @@ from test import support
 from test.support import import_helper
 from test.support import script_helper
 from test.support import threading_helper
+from test.support.interpreters_helper import TestBase
 
 _interpreters = import_helper.import_module('_interpreters')
 _testcapi = import_helper.import_module('_testcapi')
 import interpreters
-
-
-class TestBase(unittest.TestCase):
-    """Destroy every interpreter a test made."""
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
 
 
 # The version tag of a new class, once an attribute lookup assigned it.

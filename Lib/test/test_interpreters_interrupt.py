@@ -15,6 +15,7 @@ import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import script_helper
 from test.support import sigint_helper
 from test.support import socket_helper
@@ -97,7 +98,7 @@ def catch_once(ready, deadline):
     return 'not interrupted'
 
 
-class TestBase(unittest.TestCase):
+class TestBase(interpreters_helper.TestBase):
     """Destroy every interpreter a test made; the API under test.
 
     The subclasses bind the names that differ between the two modules.
@@ -109,15 +110,6 @@ class TestBase(unittest.TestCase):
     close_name = None       # the method that destroys the interpreter
     failure_name = None     # the exception it raises if the code raises
     timeout_name = None     # the exception it raises past its timeout
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        # Newest first: one of them may have been created inside another.
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
 
     # The API under test
 
@@ -145,12 +137,6 @@ class TestBase(unittest.TestCase):
             close=self.close_name)
 
     # Helpers
-
-    def pipe(self):
-        r, w = os.pipe()
-        self.addCleanup(os.close, r)
-        self.addCleanup(os.close, w)
-        return r, w
 
     def ready_queue(self, interp):
         """Bind _ready, _block and _deadline in interp's __main__.

@@ -6,34 +6,19 @@
 # behind.  The parallel stress test is in test_interpreters_owngil_stress.
 import os
 import sys
-import sysconfig
 import threading
 import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
 from test.support import script_helper
+from test.support.interpreters_helper import (
+    OWN_GIL, TestBase, requires_own_gil,
+)
 
 _interpreters = import_helper.import_module('_interpreters')
 import interpreters
 from concurrent import interpreters as cinterpreters
-
-
-OWN_GIL = bool(sysconfig.get_config_var('Py_IMMORTAL_OBJECTS'))
-requires_own_gil = unittest.skipUnless(
-    OWN_GIL, 'needs a build configured --with-immortal-objects')
-
-
-class TestBase(unittest.TestCase):
-    """Destroy every interpreter a test made."""
-
-    def setUp(self):
-        self._old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        new_ids = set(_interpreters.list_all()) - self._old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
 
 
 @unittest.skipIf(OWN_GIL, 'this build offers interpreters with their own GIL')

@@ -11,13 +11,13 @@
 # variable, which -R 3:3 could not read right with interpreters running
 # in parallel.)
 import os
-import sysconfig
 import threading
 import time
 import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 
 import_helper.import_module('_interpreters')
 from concurrent import interpreters
@@ -102,8 +102,7 @@ WORK = dedent('''
 
 class StressTests(unittest.TestCase):
 
-    @unittest.skipUnless(sysconfig.get_config_var('Py_IMMORTAL_OBJECTS'),
-                         'needs a build configured --with-immortal-objects')
+    @interpreters_helper.requires_own_gil
     def test_four_interpreters_and_main(self):
         workers = [interpreters.create(own_gil=True) for _ in range(WORKERS)]
         queues = [interpreters.create_queue() for _ in range(WORKERS)]
@@ -150,11 +149,7 @@ class StressTests(unittest.TestCase):
         self.assertGreater(main_rounds, 0)
         # Drain what the ring left, then close the interpreters.
         for q in queues:
-            while True:
-                try:
-                    q.get_nowait()
-                except interpreters.QueueEmpty:
-                    break
+            interpreters_helper.drain(q)
         for interp in workers:
             interp.close()
 

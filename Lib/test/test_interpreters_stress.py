@@ -12,6 +12,7 @@ import unittest
 from textwrap import dedent
 from test import support
 from test.support import import_helper
+from test.support import interpreters_helper
 from test.support import script_helper
 from test.support import threading_helper
 
@@ -33,19 +34,10 @@ def get_rss():
         return None
 
 
-class TestBase(unittest.TestCase):
-    """Destroy every interpreter a test made, newest first."""
-
-    def setUp(self):
-        self.old_ids = set(_interpreters.list_all())
-
-    def tearDown(self):
-        new_ids = set(_interpreters.list_all()) - self.old_ids
-        for interp_id in sorted(new_ids, reverse=True):
-            _interpreters.destroy(interp_id)
+class TestBase(interpreters_helper.TestBase):
 
     def assert_no_new_interpreters(self):
-        self.assertEqual(set(_interpreters.list_all()), self.old_ids)
+        self.assertEqual(set(_interpreters.list_all()), self.old_interp_ids)
 
     def assert_usable(self, interp):
         """Check that interp still runs code and calls functions."""
@@ -189,7 +181,7 @@ class ConcurrencyTests(TestBase):
         """
         deadline = time.monotonic() + duration
         done = threading.Event()
-        old_ids = frozenset(self.old_ids)
+        old_ids = self.old_interp_ids
         cycles = [0] * nworkers
         unexpected = []
 
@@ -553,10 +545,7 @@ class DestroyTests(TestBase):
             threading._register_atexit(lambda: q.put('hook'))
             """))
         interp.destroy()
-        items = []
-        while not q.empty():
-            items.append(q.get_nowait())
-        self.assertEqual(items, ['hook', 'unraisable'])
+        self.assertEqual(interpreters_helper.drain(q), ['hook', 'unraisable'])
 
     def test_unread_items(self):
         # Items survive the interpreter that put them, queue handles
