@@ -8,7 +8,6 @@ import fractions
 import os
 import pickle
 import queue
-import subprocess
 import sys
 import threading
 import time
@@ -22,8 +21,8 @@ from test.support import import_helper
 from test.support import interpreters_helper
 from test.support import os_helper
 from test.support import script_helper
-from test.support import sigint_helper
 from test.support import threading_helper
+from test.support.interpreters_helper import run_script
 
 threading_helper.requires_working_threading(module=True)
 _interpreters = import_helper.import_module('_interpreters')
@@ -120,35 +119,6 @@ def run_in_threads(*calls):
             threading_helper.join_thread(thread)
     if errors:
         raise errors[0]
-
-
-def run_script(testcase, source, *, send_sigint_after=None, blocked=False,
-               stdin=None):
-    """Run source in a new Python process; return (rc, stdout, stderr).
-
-    If send_sigint_after is set, wait until the process prints that line
-    (and, if blocked is true, until it blocks in the call that follows),
-    then send it SIGINT.  stdin, if set, is then written to its standard
-    input.  Fail if the process does not exit within SHORT_TIMEOUT.
-    """
-    proc = script_helper.spawn_python('-X', 'faulthandler', '-c', source,
-                                      stderr=subprocess.PIPE, text=True)
-    with proc:
-        try:
-            if send_sigint_after is not None:
-                line = proc.stdout.readline()
-                if line != send_sigint_after + '\n':
-                    proc.kill()
-                    out, err = proc.communicate()
-                    testcase.fail(f'unexpected output {line!r}, '
-                                  f'stdout={out!r}, stderr={err!r}')
-                sigint_helper.send_sigint(proc, blocked=blocked)
-            out, err = proc.communicate(stdin, timeout=support.SHORT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, err = proc.communicate()
-            testcase.fail(f'process hung; stdout={out!r}, stderr={err!r}')
-    return proc.returncode, out, err
 
 
 class TestBase(interpreters_helper.TestBase):

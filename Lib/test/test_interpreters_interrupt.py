@@ -4,10 +4,8 @@
 # modules: see the *Tests classes at the end.
 import os
 import random
-import selectors
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -16,8 +14,6 @@ from textwrap import dedent
 from test import support
 from test.support import import_helper
 from test.support import interpreters_helper
-from test.support import script_helper
-from test.support import sigint_helper
 from test.support import socket_helper
 from test.support import threading_helper
 
@@ -1198,37 +1194,11 @@ class ProcessTests:
         If send_sigint_after is set, send SIGINT once the process printed
         that line (and, if blocked is true, blocked in the call after it).
         """
-        proc = script_helper.spawn_python('-X', 'faulthandler', '-c',
-                                          self.script(source),
-                                          stderr=subprocess.PIPE, text=True)
-        with proc:
-            try:
-                if send_sigint_after is not None:
-                    with selectors.DefaultSelector() as sel:
-                        sel.register(proc.stdout, selectors.EVENT_READ)
-                        if not sel.select(support.SHORT_TIMEOUT):
-                            raise subprocess.TimeoutExpired(
-                                proc.args, support.SHORT_TIMEOUT)
-                    line = proc.stdout.readline()
-                    if line != send_sigint_after + '\n':
-                        proc.kill()
-                        out, err = proc.communicate()
-                        self.fail(f'unexpected output {line!r}, '
-                                  f'stdout={out!r}, stderr={err!r}')
-                    sigint_helper.send_sigint(proc, blocked=blocked)
-                out, err = proc.communicate(timeout=support.SHORT_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                # faulthandler dumps every thread's stack on SIGABRT.
-                proc.send_signal(signal.SIGABRT)
-                try:
-                    out, err = proc.communicate(
-                        timeout=support.SHORT_TIMEOUT)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    out, err = proc.communicate()
-                self.fail(f'process hung; stdout={out!r}, stderr={err!r}')
+        rc, out, err = interpreters_helper.run_script(
+            self, self.script(source), send_sigint_after=send_sigint_after,
+            blocked=blocked)
         self.assertNotIn('Fatal Python error', err)
-        return proc.returncode, out, err
+        return rc, out, err
 
     def test_exit_while_interrupting(self):
         # A daemon thread interrupts in a loop, another runs again and

@@ -3,8 +3,9 @@
 The tests of interpreters (PEP 554), concurrent.interpreters and
 concurrent.futures.InterpreterPoolExecutor share these: a TestCase that
 destroys the interpreters each test made, a way to keep an interpreter
-busy for the length of a with block, a way to empty a queue, and the
-skip for interpreters with their own GIL.
+busy for the length of a with block, a way to empty a queue, a way to
+run a script in a child process and press Ctrl-C there, and the skip for
+interpreters with their own GIL.
 
 Importing this module skips the test module that imports it if the
 _interpreters module is missing.
@@ -13,11 +14,17 @@ _interpreters module is missing.
 import contextlib
 import os
 import queue
+import selectors
+import signal
+import subprocess
 import sysconfig
 import threading
 import unittest
 
+from test import support
 from test.support import import_helper
+from test.support import script_helper
+from test.support import sigint_helper
 from test.support import threading_helper
 
 _interpreters = import_helper.import_module('_interpreters')
@@ -124,3 +131,54 @@ def drain(q):
             items.append(q.get_nowait())
         except queue.Empty:
             return items
+
+
+def run_script(testcase, source, *, send_sigint_after=None, blocked=False,
+               stdin=None):
+    """Run source in a new Python process; return (rc, stdout, stderr).
+
+    If send_sigint_after is set, wait until the process prints that line
+    (and, if blocked is true, until it blocks in the call that follows),
+    then send it SIGINT.  stdin, if set, is then written to its standard
+    input.  testcase fails if the line does not come or the process does
+    not exit within SHORT_TIMEOUT.
+    """
+    proc = script_helper.spawn_python('-X', 'faulthandler', '-c', source,
+                                      stderr=subprocess.PIPE, text=True)
+    with proc:
+        try:
+            if send_sigint_after is not None:
+                _wait_for_output(proc)
+                line = proc.stdout.readline()
+                if line != send_sigint_after + '\n':
+                    proc.kill()
+                    out, err = proc.communicate()
+                    testcase.fail(f'unexpected output {line!r}, '
+                                  f'stdout={out!r}, stderr={err!r}')
+                sigint_helper.send_sigint(proc, blocked=blocked)
+            out, err = proc.communicate(stdin, timeout=support.SHORT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            out, err = _abort(proc)
+            testcase.fail(f'process hung; stdout={out!r}, stderr={err!r}')
+    return proc.returncode, out, err
+
+
+def _wait_for_output(proc):
+    # A bare readline() would wait for good if the process hung before
+    # printing anything.
+    with selectors.DefaultSelector() as sel:
+        sel.register(proc.stdout, selectors.EVENT_READ)
+        if not sel.select(support.SHORT_TIMEOUT):
+            raise subprocess.TimeoutExpired(proc.args, support.SHORT_TIMEOUT)
+
+
+def _abort(proc):
+    """End the hung process proc; return what it wrote (out, err)."""
+    # On SIGABRT, faulthandler dumps the stack of every thread to stderr:
+    # the failure then shows where the process hung.
+    proc.send_signal(signal.SIGABRT)
+    try:
+        return proc.communicate(timeout=support.SHORT_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
