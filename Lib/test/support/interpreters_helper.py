@@ -40,9 +40,10 @@ def destroy_new_interpreters(old_ids):
     """Destroy every interpreter whose id is not in old_ids.
 
     Newest first: one of them may have been created inside another.  One
-    may be gone by its turn: destroying an interpreter drops what its
-    __main__ held, and the last concurrent.interpreters.Interpreter of an
-    interpreter closes it when it goes.
+    may be gone by its turn: the last concurrent.interpreters.Interpreter
+    object of an interpreter closes it when it goes, which a garbage
+    collection can make happen at any time (while another is destroyed,
+    say).
     """
     new_ids = set(_interpreters.list_all()) - set(old_ids)
     for interp_id in sorted(new_ids, reverse=True):
