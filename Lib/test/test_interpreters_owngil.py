@@ -13,7 +13,7 @@ from test import support
 from test.support import import_helper
 from test.support import script_helper
 from test.support.interpreters_helper import (
-    OWN_GIL, TestBase, requires_own_gil,
+    OWN_GIL, TestBase, requires_own_gil, run_script,
 )
 
 _interpreters = import_helper.import_module('_interpreters')
@@ -273,9 +273,7 @@ class ProcessTests(unittest.TestCase):
         # SIGINT reaches the main interpreter's handler whatever runs:
         # the main thread, busy in an own-GIL interpreter's loop, gets
         # KeyboardInterrupt there, and the interpreter still closes.
-        import signal
-        import subprocess
-        code = dedent('''
+        rc, out, err = run_script(self, dedent('''
             from concurrent import interpreters
             interp = interpreters.create(own_gil=True)
             try:
@@ -286,18 +284,9 @@ class ProcessTests(unittest.TestCase):
                 print('KeyboardInterrupt', flush=True)
             interp.close()
             print('closed', flush=True)
-            ''')
-        with subprocess.Popen([sys.executable, '-c', code],
-                              stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE) as proc:
-            try:
-                self.assertEqual(proc.stdout.readline(), b'ready\n')
-                proc.send_signal(signal.SIGINT)
-                out, err = proc.communicate(timeout=support.SHORT_TIMEOUT)
-            finally:
-                proc.kill()
-        self.assertEqual(out, b'KeyboardInterrupt\nclosed\n', err)
-        self.assertEqual(proc.returncode, 0, err)
+            '''), send_sigint_after='ready')
+        self.assertEqual(out, 'KeyboardInterrupt\nclosed\n', err)
+        self.assertEqual(rc, 0, err)
 
     @support.requires_fork()
     def test_fork(self):
