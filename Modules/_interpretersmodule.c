@@ -786,19 +786,24 @@ main_path0_prepend(void)
    small ints, the static types, ...).  Only a build whose Py_INCREF() and
    Py_DECREF() leave immortal objects alone (configure
    --with-immortal-objects) keeps two GILs from writing their counts at
-   once. */
+   once.  The module's OWN_GIL_AVAILABLE tells the same in advance. */
+#ifdef Py_IMMORTAL_OBJECTS
+#  define OWN_GIL_AVAILABLE 1
+#else
+#  define OWN_GIL_AVAILABLE 0
+#endif
+
 static int
 own_gil_refused(interpreters_state *st)
 {
-#ifdef Py_IMMORTAL_OBJECTS
-    return 0;
-#else
+    if (OWN_GIL_AVAILABLE) {
+        return 0;
+    }
     PyErr_SetString(st->InterpreterError,
                     "interpreters with their own GIL need a Python built "
                     "with immortal objects (./configure "
                     "--with-immortal-objects)");
     return -1;
-#endif
 }
 
 /*[clinic input]
@@ -2238,6 +2243,14 @@ interpreters_exec(PyObject *module)
         "An object cannot cross between interpreters.", bases);
     Py_DECREF(bases);
     if (res < 0) {
+        return -1;
+    }
+
+    /* Whether create(own_gil=True) can succeed: callers that will need
+       such interpreters later (InterpreterPoolExecutor) refuse at once. */
+    if (PyModule_AddObjectRef(module, "OWN_GIL_AVAILABLE",
+                              OWN_GIL_AVAILABLE ? Py_True : Py_False) < 0)
+    {
         return -1;
     }
 

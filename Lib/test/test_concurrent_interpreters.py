@@ -90,7 +90,7 @@ class ModuleTests(unittest.TestCase):
         self.assertEqual(
             set(interpreters.__all__),
             {'get_current', 'get_main', 'create', 'list_all',
-             'is_shareable', 'Interpreter', 'InterpreterError',
+             'is_shareable', 'OWN_GIL_AVAILABLE', 'Interpreter', 'InterpreterError',
              'InterpreterNotFoundError', 'ExecutionFailed',
              'ExecutionTimeoutError', 'NotShareableError', 'create_queue',
              'Queue', 'QueueEmpty', 'QueueFull'})

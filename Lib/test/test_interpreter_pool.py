@@ -813,5 +813,218 @@ class MainModuleTests(TestBase):
         self.check_output(out)
 
 
+# ----------------------------------------------------------------------------
+# Workers with their own GIL: InterpreterPoolExecutor(own_gil=True)
+
+import sys
+import sysconfig
+from test import interpreter_pool_tasks as own_gil_tasks
+
+requires_own_gil = unittest.skipUnless(
+    cinterpreters.OWN_GIL_AVAILABLE,
+    'needs a build configured --with-immortal-objects')
+
+
+class OwnGILAvailableTests(unittest.TestCase):
+
+    def test_available_in_builds_with_immortal_objects(self):
+        self.assertIs(cinterpreters.OWN_GIL_AVAILABLE,
+                      bool(sysconfig.get_config_var('Py_IMMORTAL_OBJECTS')))
+        self.assertIs(cinterpreters.OWN_GIL_AVAILABLE,
+                      _interpreters.OWN_GIL_AVAILABLE)
+        self.assertIn('OWN_GIL_AVAILABLE', cinterpreters.__all__)
+
+    def test_keyword_only(self):
+        with self.assertRaises(TypeError):
+            InterpreterPoolExecutor(1, '', None, (), True)
+
+
+@unittest.skipIf(cinterpreters.OWN_GIL_AVAILABLE,
+                 'this build offers interpreters with their own GIL')
+class OwnGILRefusedTests(TestBase):
+    """A build without immortal objects refuses own_gil=True at once."""
+
+    def test_constructor_raises_what_create_raises(self):
+        with self.assertRaises(cinterpreters.InterpreterError) as cm:
+            cinterpreters.create(own_gil=True)
+        expected = cm.exception
+        threads = threading.active_count()
+        with self.assertRaises(cinterpreters.InterpreterError) as cm:
+            InterpreterPoolExecutor(max_workers=1, own_gil=True)
+        self.assertIs(type(cm.exception), type(expected))
+        self.assertEqual(str(cm.exception), str(expected))
+        self.assertIn('--with-immortal-objects', str(cm.exception))
+        # Neither a worker nor an interpreter was started for it.
+        self.assertEqual(threading.active_count(), threads)
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_own_gil_false(self):
+        executor = self.executor(max_workers=1, own_gil=False)
+        self.assertEqual(executor.submit(pow, 2, 3).result(TIMEOUT), 8)
+
+
+@requires_own_gil
+class OwnGILTests(TestBase):
+    """The tasks run in workers whose interpreters have their own GIL."""
+
+    def test_submit(self):
+        executor = self.executor(max_workers=1, own_gil=True)
+        self.assertEqual(executor.submit(pow, 2, 10).result(TIMEOUT), 1024)
+        fut = executor.submit(own_gil_tasks.scale, [1, 'a'], factor=2)
+        self.assertEqual(fut.result(TIMEOUT), [1, 'a', 1, 'a'])
+        interp_id = executor.submit(
+            own_gil_tasks.current_interp_id).result(TIMEOUT)
+        self.assertNotIn(interp_id, self.interps_before)
+
+    def test_map(self):
+        executor = self.executor(max_workers=2, own_gil=True)
+        results = executor.map(own_gil_tasks.scale, range(20),
+                               timeout=TIMEOUT)
+        self.assertEqual(list(results), list(range(20)))
+
+    def test_initializer(self):
+        executor = self.executor(max_workers=1, own_gil=True,
+                                 initializer=own_gil_tasks.remember,
+                                 initargs=(['spam', 42],))
+        fut = executor.submit(own_gil_tasks.remembered)
+        self.assertEqual(fut.result(TIMEOUT), ['spam', 42])
+        self.assertIsNone(own_gil_tasks._init_value)
+
+    def test_initializer_failure_breaks_pool(self):
+        executor = self.executor(max_workers=1, own_gil=True,
+                                 initializer=own_gil_tasks.fail,
+                                 initargs=('no init',))
+        with self.assertLogs('concurrent.futures', 'CRITICAL') as logs:
+            fut = executor.submit(pow, 2, 2)
+            with self.assertRaises(BrokenInterpreterPool):
+                fut.result(TIMEOUT)
+            for thread in list(executor._threads):
+                thread.join(TIMEOUT)
+        self.assertIn('no init', logs.output[0])
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_exception(self):
+        executor = self.executor(max_workers=1, own_gil=True)
+        fut = executor.submit(own_gil_tasks.fail, 'boom')
+        with self.assertRaises(own_gil_tasks.TaskError) as cm:
+            fut.result(TIMEOUT)
+        self.assertEqual(cm.exception.args, ('boom',))
+        self.assertIsInstance(cm.exception.__cause__, ExecutionFailed)
+        with self.assertRaises(ZeroDivisionError):
+            executor.submit(divmod, 1, 0).result(TIMEOUT)
+        # The worker goes on.
+        self.assertEqual(executor.submit(pow, 3, 2).result(TIMEOUT), 9)
+
+    def start_waiting(self, executor, count):
+        """Start count tasks that each hold a worker until released.
+
+        Return their futures and the queue that releases them, once all
+        of them have started.
+        """
+        started = self.queue()
+        release = self.queue()
+        fs = [executor.submit(own_gil_tasks.report_and_wait, started,
+                              release, TIMEOUT)
+              for _ in range(count)]
+        for _ in fs:
+            started.get(timeout=TIMEOUT)
+        return fs, release
+
+    def test_shutdown_wait(self):
+        executor = InterpreterPoolExecutor(max_workers=2, own_gil=True)
+        self.addCleanup(executor.shutdown, wait=True, cancel_futures=True)
+        fs, release = self.start_waiting(executor, 2)
+        waiting = executor.submit(pow, 5, 2)
+        release.put('a')
+        release.put('b')
+        executor.shutdown(wait=True)
+        self.assertEqual(sorted(f.result(0) for f in fs), ['a', 'b'])
+        self.assertEqual(waiting.result(0), 25)
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_shutdown_cancel_futures(self):
+        executor = self.executor(max_workers=1, own_gil=True)
+        [running], release = self.start_waiting(executor, 1)
+        pending = [executor.submit(pow, 2, i) for i in range(3)]
+        executor.shutdown(wait=False, cancel_futures=True)
+        self.assertTrue(all(f.cancelled() for f in pending))
+        release.put('go')
+        self.assertEqual(running.result(TIMEOUT), 'go')
+        executor.shutdown(wait=True)
+        self.assertEqual(interp_ids(), self.interps_before)
+
+    def test_terminate_workers(self):
+        executor = self.executor(max_workers=1, own_gil=True)
+        [running], _ = self.start_waiting(executor, 1)
+        executor.terminate_workers()
+        with self.assertRaises(KeyboardInterrupt):
+            running.result(TIMEOUT)
+
+    def check_runs_in_parallel(self, own_gil):
+        # One task spins without ever letting its GIL go (a switch
+        # interval of 1000 s, which each worker's new GIL takes from the
+        # main one) until an item comes, or for TIMEOUT seconds; once it
+        # runs, another task puts the item.  Only workers with a GIL of
+        # their own let the second task run meanwhile: with a shared GIL
+        # even this thread waits for the spinner to give up.
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1000)
+        self.addCleanup(sys.setswitchinterval, interval)
+        executor = self.executor(max_workers=2, own_gil=own_gil)
+        started = self.queue()
+        items = self.queue()
+        spinner = executor.submit(own_gil_tasks.spin_until_item,
+                                  started, items, TIMEOUT)
+        started.get(timeout=TIMEOUT)
+        sender = executor.submit(own_gil_tasks.put, items, 1)
+        self.assertIs(spinner.result(TIMEOUT), True)
+        self.assertIsNone(sender.result(TIMEOUT))
+
+    def test_runs_in_parallel(self):
+        self.check_runs_in_parallel(own_gil=True)
+
+    @requires_subprocess
+    def test_main_functions(self):
+        # What a program would do: functions of __main__, a CPU-bound one
+        # and one that raises, on workers with their own GIL.
+        source = dedent("""\
+            from concurrent.futures import InterpreterPoolExecutor
+
+            def count(n):
+                return sum(i * i % 7 for i in range(n))
+
+            def boom():
+                raise LookupError('from __main__')
+
+            with InterpreterPoolExecutor(max_workers=2,
+                                         own_gil=True) as executor:
+                print(list(executor.map(count, [10, 1000])))
+                try:
+                    executor.submit(boom).result()
+                except LookupError as exc:
+                    print('caught', repr(exc))
+            """)
+        _, out, err = script_helper.assert_python_ok('-c', source)
+        expected = [str([sum(i * i % 7 for i in range(n))
+                         for n in (10, 1000)]),
+                    "caught LookupError('from __main__')"]
+        self.assertEqual(out.decode().splitlines(), expected)
+        self.assertEqual(err, b'')
+
+    @requires_subprocess
+    def test_exit_without_shutdown(self):
+        source = dedent("""\
+            import _interpreters
+            from concurrent.futures import InterpreterPoolExecutor
+
+            executor = InterpreterPoolExecutor(max_workers=2, own_gil=True)
+            futures = [executor.submit(pow, 2, i) for i in range(50)]
+            print(futures[0].result())
+            """)
+        _, out, err = script_helper.assert_python_ok('-c', source)
+        self.assertEqual(out.decode().splitlines(), ['1'])
+        self.assertEqual(err, b'')
+
+
 if __name__ == '__main__':
     unittest.main()

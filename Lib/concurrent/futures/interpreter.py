@@ -178,6 +178,14 @@ class _WorkItem(_thread._WorkItem):
             self.future.set_result(result)
 
 
+def _check_own_gil():
+    """Raise InterpreterError if own-GIL workers cannot be created."""
+    if not interpreters.OWN_GIL_AVAILABLE:
+        # create() refuses before it creates anything, with the error
+        # that says why: the executor raises the same one.
+        interpreters.create(own_gil=True)
+
+
 def _mark_broken(executor_reference):
     executor = executor_reference()
     if executor is not None:
@@ -248,7 +256,8 @@ def _initialize(executor_reference, workers, interp, initializer, initargs):
     return True
 
 
-def _worker(executor_reference, work_queue, workers, initializer, initargs):
+def _worker(executor_reference, work_queue, workers, own_gil,
+            initializer, initargs):
     """Body of a worker thread: own an interpreter while the worker lives.
 
     The interpreter is created here, in the worker's thread, and closed
@@ -256,7 +265,7 @@ def _worker(executor_reference, work_queue, workers, initializer, initargs):
     initializer fails breaks the pool.
     """
     try:
-        interp = interpreters.create()
+        interp = interpreters.create(own_gil=own_gil)
     except BaseException:
         _base.LOGGER.critical('Exception creating a worker interpreter:',
                               exc_info=True)
@@ -283,10 +292,12 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
 
     The callable, its arguments and its result cross between the
     interpreters like those of concurrent.interpreters.Interpreter.call().
+    With own_gil true, each worker's interpreter has a GIL of its own,
+    so that tasks run Python code in parallel.
     """
 
     def __init__(self, max_workers=None, thread_name_prefix='',
-                 initializer=None, initargs=()):
+                 initializer=None, initargs=(), *, own_gil=False):
         """Initializes a new InterpreterPoolExecutor instance.
 
         Args:
@@ -296,13 +307,21 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
             initializer: A callable run in each worker's interpreter
                 when the worker starts.
             initargs: A tuple of arguments to pass to the initializer.
+            own_gil: Whether each worker's interpreter has a GIL of its
+                own (see concurrent.interpreters.create()).  Raise
+                InterpreterError at once if this Python cannot create
+                such interpreters.
         """
         _reject_script(initializer)
+        own_gil = bool(own_gil)
+        if own_gil:
+            _check_own_gil()
         thread_name_prefix = (thread_name_prefix or
                               f'InterpreterPoolExecutor-{self._counter()}')
         super().__init__(max_workers, thread_name_prefix,
                          initializer, initargs)
         self._workers = _Workers()
+        self._own_gil = own_gil
 
     def submit(self, fn, /, *args, **kwargs):
         _reject_script(fn)
@@ -340,6 +359,7 @@ class InterpreterPoolExecutor(_thread.ThreadPoolExecutor):
                                  args=(weakref.ref(self, weakref_cb),
                                        self._work_queue,
                                        self._workers,
+                                       self._own_gil,
                                        self._initializer,
                                        self._initargs))
             t.start()

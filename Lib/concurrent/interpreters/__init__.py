@@ -11,13 +11,13 @@ import weakref
 import _interpreters
 from _interpreters import (
     InterpreterError, InterpreterNotFoundError, NotShareableError,
-    is_shareable,
+    is_shareable, OWN_GIL_AVAILABLE,
 )
 from ._queues import create as create_queue, Queue, QueueEmpty, QueueFull
 
 __all__ = [
     'get_current', 'get_main', 'create', 'list_all', 'is_shareable',
-    'Interpreter',
+    'OWN_GIL_AVAILABLE', 'Interpreter',
     'InterpreterError', 'InterpreterNotFoundError', 'ExecutionFailed',
     'ExecutionTimeoutError', 'NotShareableError',
     'create_queue', 'Queue', 'QueueEmpty', 'QueueFull',
@@ -103,7 +103,8 @@ def create(*, own_gil=False):
     With own_gil true, it has a GIL of its own, so that its threads run
     Python code in parallel with other interpreters'; it imports only the
     extension modules known to be safe there.  Raise InterpreterError if
-    this Python cannot create such an interpreter.
+    this Python cannot create such an interpreter (OWN_GIL_AVAILABLE is
+    false).
     """
     interp_id = _interpreters.create(own_gil=own_gil)
     try:
