@@ -3,17 +3,21 @@ import asyncio
 import functools
 import queue
 import subprocess
+import sys
+import sysconfig
 import threading
 import time
 import unittest
 from concurrent import futures
 from textwrap import dedent
+from test import interpreter_pool_tasks as own_gil_tasks
 from test import support
 from test.support import import_helper
 from test.support import interpreters_helper
 from test.support import os_helper
 from test.support import script_helper
 from test.support import threading_helper
+from test.support.interpreters_helper import requires_own_gil
 
 threading_helper.requires_working_threading(module=True)
 _interpreters = import_helper.import_module('_interpreters')
@@ -815,14 +819,6 @@ class MainModuleTests(TestBase):
 
 # ----------------------------------------------------------------------------
 # Workers with their own GIL: InterpreterPoolExecutor(own_gil=True)
-
-import sys
-import sysconfig
-from test import interpreter_pool_tasks as own_gil_tasks
-
-requires_own_gil = unittest.skipUnless(
-    cinterpreters.OWN_GIL_AVAILABLE,
-    'needs a build configured --with-immortal-objects')
 
 
 class OwnGILAvailableTests(unittest.TestCase):
