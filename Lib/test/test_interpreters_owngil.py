@@ -9,6 +9,7 @@ import signal
 import sys
 import sysconfig
 import threading
+import time
 import unittest
 from textwrap import dedent
 from test import support
@@ -402,32 +403,39 @@ class SignalTests(TestBase):
     def test_getsignal_while_the_main_interpreter_sets_handlers(self):
         # Each handler the main interpreter sets is freed when the next
         # replaces it, while the other interpreter asks in parallel: it
-        # must never see (or keep alive) one of them.
+        # must never see (or keep alive) one of them.  The main interpreter
+        # goes on until the other has seen both kinds of handler.
         self.set_handler(signal.SIGUSR1, signal.SIG_DFL)
         interp = cinterpreters.create(own_gil=True)
         started = cinterpreters.create_queue()
+        both_seen = cinterpreters.create_queue()
         stop = cinterpreters.create_queue()
         results = cinterpreters.create_queue()
-        interp.prepare_main(started=started, stop=stop, results=results)
+        interp.prepare_main(started=started, both_seen=both_seen, stop=stop,
+                            results=results)
         thread = threading.Thread(target=interp.exec, args=(dedent("""
             import signal
             seen = set()
             started.put(None)
             while stop.empty():
                 seen.add(repr(signal.getsignal(signal.SIGUSR1)))
+                if len(seen) == 2 and both_seen.empty():
+                    both_seen.put(None)
             results.put(tuple(sorted(seen)))
             """),))
         thread.start()
         try:
             started.get(timeout=support.SHORT_TIMEOUT)
-            for _ in range(2000):
-                signal.signal(signal.SIGUSR1, lambda signum, frame: None)
-                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+            deadline = time.monotonic() + support.SHORT_TIMEOUT
+            while both_seen.empty() and time.monotonic() < deadline:
+                for _ in range(100):
+                    signal.signal(signal.SIGUSR1, lambda signum, frame: None)
+                    signal.signal(signal.SIGUSR1, signal.SIG_DFL)
         finally:
             stop.put(None)
             thread.join()
         seen = results.get(timeout=support.SHORT_TIMEOUT)
-        self.assertLessEqual(set(seen), {'None', '<Handlers.SIG_DFL: 0>'})
+        self.assertEqual(seen, ('<Handlers.SIG_DFL: 0>', 'None'))
         interp.close()
 
     def test_unittest_runs_inside(self):
