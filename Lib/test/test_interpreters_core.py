@@ -791,11 +791,31 @@ class ExtensionAllowListTests(unittest.TestCase):
                                                      reason=SINGLE_PHASE))
 
     def test_refused_builtin_module(self):
-        msg, name, path = self.import_error('_signal')
+        msg, name, path = self.import_error('faulthandler')
         self.assertEqual(msg, OWN_GIL_REFUSAL.format(
-            name='_signal', reason='it manages state of the whole process'))
-        self.assertEqual(name, '_signal')
+            name='faulthandler',
+            reason='it manages state of the whole process'))
+        self.assertEqual(name, 'faulthandler')
         self.assertIsNone(path)
+
+    def test_signal_admitted(self):
+        # getsignal() answers with the interpreter's own objects, never
+        # with the main interpreter's handler; signal() is refused there.
+        old = signal.signal(signal.SIGUSR1, lambda signum, frame: None)
+        self.addCleanup(signal.signal, signal.SIGUSR1, old)
+        results = self.run_checked("""
+            import signal, _signal, unittest
+            report(signal.getsignal(signal.SIGUSR1))
+            report(signal.getsignal(signal.SIGPIPE) is signal.SIG_IGN)
+            report(_signal.getsignal(signal.SIGPIPE) is _signal.SIG_IGN)
+            try:
+                signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+            except ValueError as exc:
+                report(str(exc))
+            """)
+        self.assertEqual(results, [
+            None, True, True,
+            'signal only works in main thread of the main interpreter'])
 
     def test_unlisted_dynamic_module_is_refused(self):
         testcapi = import_helper.import_module('_testcapi')

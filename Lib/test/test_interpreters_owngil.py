@@ -5,8 +5,10 @@
 # create(own_gil=True) must raise InterpreterError and leave nothing
 # behind.  The parallel stress test is in test_interpreters_owngil_stress.
 import os
+import signal
 import sys
 import threading
+import time
 import unittest
 from textwrap import dedent
 from test import support
@@ -306,6 +308,144 @@ class ProcessTests(unittest.TestCase):
             '''))
         self.assertIn(b'child 45', out)
         self.assertIn(b'parent', out)
+
+
+@requires_own_gil
+class SignalTests(TestBase):
+    """signal, and so unittest and subprocess, in an interpreter with its
+    own GIL; the signal handlers stay the main interpreter's."""
+
+    def set_handler(self, signum, handler):
+        old = signal.signal(signum, handler)
+        self.addCleanup(signal.signal, signum, old)
+
+    def exec_and_get(self, interp, code):
+        """Run code, which puts one item into the queue results; return
+        the item."""
+        results = cinterpreters.create_queue()
+        interp.prepare_main(results=results)
+        interp.exec(dedent(code))
+        return results.get(timeout=support.SHORT_TIMEOUT)
+
+    def test_imports(self):
+        interp = cinterpreters.create(own_gil=True)
+        interp.exec('import signal, unittest, subprocess')
+        interp.close()
+
+    def test_getsignal(self):
+        # The answer comes from the kind of the main interpreter's handler,
+        # made of this interpreter's own objects.
+        self.set_handler(signal.SIGINT, signal.default_int_handler)
+        self.set_handler(signal.SIGUSR1, lambda signum, frame: None)
+        self.set_handler(signal.SIGUSR2, signal.SIG_IGN)
+        self.set_handler(signal.SIGTERM, signal.SIG_DFL)
+        interp = cinterpreters.create(own_gil=True)
+        got = self.exec_and_get(interp, """
+            import signal, _signal
+            results.put((
+                signal.getsignal(signal.SIGINT) is signal.default_int_handler,
+                # The main interpreter's function: unknown here.
+                signal.getsignal(signal.SIGUSR1),
+                signal.getsignal(signal.SIGUSR2) is signal.SIG_IGN,
+                _signal.getsignal(signal.SIGUSR2) is _signal.SIG_IGN,
+                signal.getsignal(signal.SIGTERM) is signal.SIG_DFL,
+                _signal.getsignal(signal.SIGTERM) is _signal.SIG_DFL,
+                ))
+            """)
+        self.assertEqual(got, (True, None, True, True, True, True))
+        interp.close()
+
+    def test_handlers_set_only_by_the_main_interpreter(self):
+        self.set_handler(signal.SIGUSR1, signal.SIG_DFL)
+        interp = cinterpreters.create(own_gil=True)
+        got = self.exec_and_get(interp, """
+            import signal
+            errors = []
+            for call in (lambda: signal.signal(signal.SIGUSR1, signal.SIG_IGN),
+                         lambda: signal.set_wakeup_fd(-1),
+                         lambda: signal.siginterrupt(signal.SIGUSR1, False)):
+                try:
+                    call()
+                except ValueError:
+                    errors.append('ValueError')
+            results.put(tuple(errors))
+            """)
+        self.assertEqual(got, ('ValueError',) * 3)
+        self.assertIs(signal.getsignal(signal.SIGUSR1), signal.SIG_DFL)
+        interp.close()
+
+    def test_getsignal_while_the_main_interpreter_sets_handlers(self):
+        # Each handler the main interpreter sets is freed when the next
+        # replaces it, while the other interpreter asks in parallel: it
+        # must never see (or keep alive) one of them.  The main interpreter
+        # goes on until the other has seen both kinds of handler.
+        self.set_handler(signal.SIGUSR1, signal.SIG_DFL)
+        interp = cinterpreters.create(own_gil=True)
+        started = cinterpreters.create_queue()
+        both_seen = cinterpreters.create_queue()
+        stop = cinterpreters.create_queue()
+        results = cinterpreters.create_queue()
+        interp.prepare_main(started=started, both_seen=both_seen, stop=stop,
+                            results=results)
+        thread = threading.Thread(target=interp.exec, args=(dedent("""
+            import signal
+            seen = set()
+            started.put(None)
+            while stop.empty():
+                seen.add(repr(signal.getsignal(signal.SIGUSR1)))
+                if len(seen) == 2 and both_seen.empty():
+                    both_seen.put(None)
+            results.put(tuple(sorted(seen)))
+            """),))
+        thread.start()
+        try:
+            started.get(timeout=support.SHORT_TIMEOUT)
+            deadline = time.monotonic() + support.SHORT_TIMEOUT
+            while both_seen.empty() and time.monotonic() < deadline:
+                for _ in range(100):
+                    signal.signal(signal.SIGUSR1, lambda signum, frame: None)
+                    signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+        finally:
+            stop.put(None)
+            thread.join()
+        seen = results.get(timeout=support.SHORT_TIMEOUT)
+        self.assertEqual(seen, ('<Handlers.SIG_DFL: 0>', 'None'))
+        interp.close()
+
+    def test_unittest_runs_inside(self):
+        interp = cinterpreters.create(own_gil=True)
+        got = self.exec_and_get(interp, """
+            import io, unittest
+            class Inside(unittest.TestCase):
+                def test_pass(self):
+                    self.assertEqual(sum(range(4)), 6)
+                def test_fail(self):
+                    self.assertEqual(1, 2)
+            stream = io.StringIO()
+            suite = unittest.defaultTestLoader.loadTestsFromTestCase(Inside)
+            result = unittest.TextTestRunner(stream=stream,
+                                             verbosity=2).run(suite)
+            results.put((result.testsRun, len(result.failures),
+                         len(result.errors), stream.getvalue()))
+            """)
+        runs, failures, errors, output = got
+        self.assertEqual((runs, failures, errors), (2, 1, 0))
+        self.assertIn('test_pass', output)
+        self.assertIn('AssertionError: 1 != 2', output)
+        self.assertIn('FAILED (failures=1)', output)
+        interp.close()
+
+    @support.requires_subprocess()
+    def test_subprocess_run(self):
+        interp = cinterpreters.create(own_gil=True)
+        got = self.exec_and_get(interp, """
+            import subprocess, sys
+            proc = subprocess.run([sys.executable, '-c', 'print(6 * 7)'],
+                                  capture_output=True)
+            results.put((proc.returncode, proc.stdout.strip()))
+            """)
+        self.assertEqual(got, (0, b'42'))
+        interp.close()
 
 
 if __name__ == '__main__':
