@@ -13,11 +13,10 @@ import time
 from . import config
 
 # Interpreters with their own GIL need immortal objects (patch 0020), a
-# build-time option: the sanitizer checks below stress-test them, so their
-# builds have it; the release build, what users get, does not.  Nor does
-# the debug build yet: its count of all references (_Py_RefTotal) is one
-# process-wide variable, which two GILs would change at once, so -R 3:3
-# cannot measure a leak with interpreters running in parallel.
+# build-time option: the debug and sanitizer checks below stress-test
+# them, so their builds have it; the release build, what users get, does
+# not.  The debug build counts references per interpreter (patch 0037),
+# so -R 3:3 measures leaks with interpreters running in parallel too.
 IMMORTAL = "--with-immortal-objects"
 
 VARIANTS = {
@@ -27,7 +26,7 @@ VARIANTS = {
     # with their own GIL (make owngil: ./python-owngil).
     "owngil": [IMMORTAL],
     # Reference-leak hunting: ./python -m test -R 3:3.
-    "debug": ["--with-pydebug"],
+    "debug": ["--with-pydebug", IMMORTAL],
     # pymalloc off so that ASan sees every allocation, as the docs advise.
     "asan": ["--with-address-sanitizer", "--with-undefined-behavior-sanitizer",
              "--without-pymalloc", IMMORTAL],

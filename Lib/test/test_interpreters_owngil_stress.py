@@ -5,11 +5,10 @@
 # between them), while the main interpreter works too.
 #
 # Only a build configured --with-immortal-objects offers such interpreters;
-# the AddressSanitizer and ThreadSanitizer builds are configured so, and
-# run this file: there, a data race or a use after free fails it.  (The
-# debug build is not: its count of all references is one process-wide
-# variable, which -R 3:3 could not read right with interpreters running
-# in parallel.)
+# the debug, AddressSanitizer and ThreadSanitizer builds are configured so,
+# and run this file: there, a leaked reference (-R 3:3: each interpreter
+# counts its own, core patch 0037), a data race or a use after free fails
+# it.
 import os
 import threading
 import time
