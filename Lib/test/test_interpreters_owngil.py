@@ -14,6 +14,7 @@ from textwrap import dedent
 from test import support
 from test.support import import_helper
 from test.support import script_helper
+from test.support import threading_helper
 from test.support.interpreters_helper import (
     OWN_GIL, TestBase, requires_own_gil, run_script,
 )
@@ -220,6 +221,33 @@ class OwnGILTests(TestBase):
             interp = cinterpreters.create(own_gil=True)
             interp.exec('import json; json.dumps([1, 2])')
             interp.close()
+
+    def test_created_at_the_same_time(self):
+        # Interpreters with their own GIL start in parallel when threads
+        # create them at once (as InterpreterPoolExecutor's workers do):
+        # their start-up must leave process-wide data alone (core patch
+        # 0039; ThreadSanitizer saw the posix module and the builtins'
+        # exception aliases written by both).  os.stat() reads what the
+        # posix module's start-up set.
+        count = 4
+        barrier = threading.Barrier(count, timeout=support.SHORT_TIMEOUT)
+        errors = []
+
+        def start():
+            try:
+                barrier.wait()
+                interp = cinterpreters.create(own_gil=True)
+                try:
+                    interp.exec('import os; os.stat("."); os.times()')
+                finally:
+                    interp.close()
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(count)]
+        with threading_helper.start_threads(threads):
+            pass
+        self.assertEqual(errors, [])
 
 
 # Run in the spinner interpreter: see test_runs_in_parallel().
