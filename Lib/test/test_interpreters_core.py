@@ -5,7 +5,8 @@
 # weak references to the static types that all share.  An interpreter
 # marked for it (as those with their own GIL will be) creates only the
 # extension modules on the list in Python/import.c.  An interpreter with
-# its own GIL has pymalloc arenas of its own.
+# its own GIL has pymalloc arenas of its own.  Other interpreters' start-up
+# leaves the process-wide data the main interpreter set alone.
 import ast
 import os
 import re
@@ -327,6 +328,36 @@ class CurrentThreadStateTests(unittest.TestCase):
         self.assertEqual(libc.pthread_join(thread, ctypes.byref(result)), 0)
         self.assertIsNone(result.value)
         self.assertIsNotNone(unchecked_get())
+
+
+class ProcessWideDataTests(TestBase):
+
+    def test_filesystem_encoding_globals_kept(self):
+        # Only the main interpreter sets the C globals of the filesystem
+        # encoding (core patch 0039).  Each interpreter used to free them
+        # and store new copies while it started, so that two with their
+        # own GIL, started at once, freed the same strings.
+        ctypes = import_helper.import_module('ctypes')
+        names = ('Py_FileSystemDefaultEncoding',
+                 'Py_FileSystemDefaultEncodeErrors')
+        cells = [ctypes.c_char_p.in_dll(ctypes.pythonapi, name)
+                 for name in names]
+
+        def current():
+            # Each string's address, and what it says.
+            return [(ctypes.c_void_p.from_address(ctypes.addressof(cell))
+                     .value, cell.value) for cell in cells]
+
+        before = current()
+        self.assertEqual(before[0][1].decode(),
+                         sys.getfilesystemencoding())
+        self.assertEqual(before[1][1].decode(),
+                         sys.getfilesystemencodeerrors())
+        interp = interpreters.create()
+        interp.run('import os; os.fsencode("x")')
+        self.assertEqual(current(), before)
+        interp.destroy()
+        self.assertEqual(current(), before)
 
 
 @requires_sigint
