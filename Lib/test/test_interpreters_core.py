@@ -340,13 +340,12 @@ class ProcessWideDataTests(TestBase):
         ctypes = import_helper.import_module('ctypes')
         names = ('Py_FileSystemDefaultEncoding',
                  'Py_FileSystemDefaultEncodeErrors')
-        cells = [ctypes.c_char_p.in_dll(ctypes.pythonapi, name)
-                 for name in names]
 
         def current():
             # Each string's address, and what it says.
-            return [(ctypes.c_void_p.from_address(ctypes.addressof(cell))
-                     .value, cell.value) for cell in cells]
+            return [(ctypes.c_void_p.in_dll(ctypes.pythonapi, name).value,
+                     ctypes.c_char_p.in_dll(ctypes.pythonapi, name).value)
+                    for name in names]
 
         before = current()
         self.assertEqual(before[0][1].decode(),
